@@ -1,0 +1,1 @@
+"""RUNNING it: the Temporal client, worker registration, metrics and graceful shutdown."""

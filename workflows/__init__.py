@@ -1,0 +1,1 @@
+"""WHEN to do it: deterministic workflows and the contracts they exchange."""

@@ -1,0 +1,3 @@
+from mayday.cli import main
+
+main()

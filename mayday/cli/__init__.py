@@ -1,0 +1,46 @@
+"""The `mayday` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from mayday.cli import incidents, playbook, runtime
+
+app = typer.Typer(
+    name="mayday",
+    help="Business incident response on Temporal: declare, decide, and keep everyone informed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.registered_commands += runtime.app.registered_commands
+app.registered_commands += incidents.app.registered_commands
+app.add_typer(playbook.app, name="playbook")
+
+
+def main() -> None:
+    """Entry point: run the command, then end the process deliberately with its exit code.
+
+    Temporal's Rust bridge can abort the interpreter at exit after all work succeeded
+    (reference: sdk-python #300); exit codes are a contract, so we end with os._exit.
+    """
+    code = 0
+    try:
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except click.exceptions.Abort:
+        code = 130
+    except click.ClickException as err:
+        err.show()
+        code = err.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except SystemExit as err:
+        code = err.code if isinstance(err.code, int) else 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,268 @@
+"""Incident commands: declare, list, status, severity, phase, resolve, reopen, timeline."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from mayday import incidents
+from mayday.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    actor,
+    client_for,
+    console,
+    fail,
+    print_json,
+    run,
+    settings,
+)
+from mayday.playbook_seam import current_playbook, snapshot
+from mayday.settings import Settings
+from playbooks import PlaybookInvalid
+from workflows.contracts import (
+    ChangePhase,
+    ChangeSeverity,
+    Declaration,
+    IncidentStatus,
+    Reopen,
+    Resolve,
+)
+from workflows.incident import IncidentWorkflow
+from workflows.phases import Phase
+
+app = typer.Typer()
+
+WATCH_INTERVAL_SECONDS = 2.0
+
+
+def _playbook_snapshot(current: Settings) -> Any:
+    try:
+        return snapshot(current_playbook(current.playbook))
+    except PlaybookInvalid as err:
+        fail(f"The playbook is invalid:\n{err}")
+
+
+@app.command()
+def declare(
+    service: str = typer.Option(..., help="Business service affected (a playbook service id)."),
+    severity: str = typer.Option(..., help="Severity id, e.g. SEV2."),
+    title: str = typer.Option(..., help="Short description of what is wrong."),
+    who: str | None = AS_OPTION,
+    time_scale: float = typer.Option(
+        1.0, "--time-scale", help="Multiply every playbook duration (0.01 for demos and drills)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Declare an incident by hand; prints its id as the last line."""
+    current = settings()
+    decl = Declaration(
+        service=service, severity=severity.upper(), title=title, actor=actor(who, current)
+    )
+    playbook = _playbook_snapshot(current)
+
+    async def go() -> str:
+        client = await client_for(current)
+        return await incidents.declare(client, current, decl, playbook, time_scale=time_scale)
+
+    incident_id = run(go())
+    if as_json:
+        print_json({"id": incident_id})
+    else:
+        console.print(f"Declared {decl.severity} incident on {service}:", highlight=False)
+        typer.echo(incident_id)
+
+
+@app.command("list")
+def list_(
+    include_closed: bool = typer.Option(False, "--all", help="Include closed incidents."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List open incidents."""
+    current = settings()
+
+    async def go() -> list[dict[str, Any]]:
+        return await incidents.list_incidents(
+            await client_for(current), include_closed=include_closed
+        )
+
+    rows = run(go())
+    if as_json:
+        print_json({"incidents": rows})
+        return
+    table = Table("id", "severity", "phase", "service", "commander", "title", "started")
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[c] or "")
+                for c in ("id", "severity", "phase", "service", "commander", "title", "started")
+            )
+        )
+    console.print(table if rows else "No open incidents.")
+
+
+def _status_view(status: IncidentStatus) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_row("id", status.id)
+    table.add_row("title", status.title)
+    table.add_row("severity", status.severity)
+    table.add_row("phase", status.phase.value)
+    table.add_row("service", status.service)
+    table.add_row("roles", ", ".join(f"{r}: {p}" for r, p in status.roles.items()) or "-")
+    table.add_row("declared", f"{status.declared_at:%Y-%m-%d %H:%M:%S}Z by {status.declared_by}")
+    table.add_row("playbook", f"{status.playbook} {status.playbook_hash[:12]}")
+    if status.time_scale != 1.0:
+        table.add_row("time scale", f"{status.time_scale:g}")
+    last = status.timeline[-1] if status.timeline else None
+    if last:
+        table.add_row("last", f"{last.at:%H:%M:%S}Z {last.actor}: {last.text}")
+    return table
+
+
+@app.command()
+def status(
+    incident_id: str = typer.Argument(..., metavar="ID"),
+    watch: bool = typer.Option(False, "--watch", help="Refresh until Ctrl-C."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show an incident's severity, phase, roles and latest event."""
+    current = settings()
+
+    async def once() -> IncidentStatus:
+        return await incidents.status(await client_for(current), incident_id)
+
+    async def follow() -> None:
+        client = await client_for(current)
+        with Live(console=console, auto_refresh=False) as live:
+            while True:
+                live.update(_status_view(await incidents.status(client, incident_id)), refresh=True)
+                await asyncio.sleep(WATCH_INTERVAL_SECONDS)
+
+    if watch:
+        try:
+            run(follow())
+        except KeyboardInterrupt:
+            return
+        return
+    result = run(once())
+    if as_json:
+        print_json(result)
+    else:
+        console.print(_status_view(result))
+
+
+@app.command()
+def timeline(
+    incident_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JSON_OPTION
+) -> None:
+    """Show every event of an incident in order."""
+    current = settings()
+
+    async def go() -> IncidentStatus:
+        return await incidents.status(await client_for(current), incident_id)
+
+    result = run(go())
+    if as_json:
+        print_json(
+            {"id": result.id, "timeline": [e.model_dump(mode="json") for e in result.timeline]}
+        )
+        return
+    table = Table("at (UTC)", "actor", "what")
+    for entry in result.timeline:
+        table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", entry.actor, entry.text)
+    console.print(table)
+
+
+def _decide(incident_id: str, current: Settings, what: str, send: Any, as_json: bool) -> None:
+    async def go() -> IncidentStatus:
+        return await incidents.decide(await client_for(current), incident_id, send)
+
+    result = run(go())
+    if as_json:
+        print_json(result)
+    else:
+        console.print(
+            f"{incident_id}: {what} — now {result.severity}, {result.phase.value}.", highlight=False
+        )
+
+
+@app.command()
+def severity(
+    incident_id: str = typer.Argument(..., metavar="ID"),
+    level: str = typer.Argument(..., metavar="SEVERITY"),
+    reason: str | None = typer.Option(None, help="Why, for the timeline."),
+    who: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change an incident's severity."""
+    current = settings()
+    decision = ChangeSeverity(severity=level.upper(), actor=actor(who, current), reason=reason)
+    _decide(
+        incident_id,
+        current,
+        f"severity {decision.severity}",
+        lambda h: h.execute_update(IncidentWorkflow.change_severity, decision),
+        as_json,
+    )
+
+
+@app.command()
+def phase(
+    incident_id: str = typer.Argument(..., metavar="ID"),
+    target: Phase = typer.Argument(..., metavar="PHASE", case_sensitive=False),
+    note: str | None = typer.Option(None, help="A note for the timeline."),
+    who: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Move an incident to the next phase (investigating → identified → monitoring → …)."""
+    current = settings()
+    decision = ChangePhase(phase=target, actor=actor(who, current), note=note)
+    _decide(
+        incident_id,
+        current,
+        f"phase {target.value}",
+        lambda h: h.execute_update(IncidentWorkflow.change_phase, decision),
+        as_json,
+    )
+
+
+@app.command()
+def resolve(
+    incident_id: str = typer.Argument(..., metavar="ID"),
+    note: str | None = typer.Option(None, help="What fixed it, for the timeline."),
+    who: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Mark the technical incident resolved."""
+    current = settings()
+    decision = Resolve(actor=actor(who, current), note=note)
+    _decide(
+        incident_id,
+        current,
+        "resolved",
+        lambda h: h.execute_update(IncidentWorkflow.resolve, decision),
+        as_json,
+    )
+
+
+@app.command()
+def reopen(
+    incident_id: str = typer.Argument(..., metavar="ID"),
+    reason: str = typer.Option(..., help="Why the incident is back, for the record."),
+    who: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Return an incident to investigating (from identified, monitoring or resolved)."""
+    current = settings()
+    decision = Reopen(actor=actor(who, current), reason=reason)
+    _decide(
+        incident_id,
+        current,
+        "reopened",
+        lambda h: h.execute_update(IncidentWorkflow.reopen, decision),
+        as_json,
+    )

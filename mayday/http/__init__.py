@@ -1,0 +1,1 @@
+"""The HTTP door: alert hooks, provider callbacks, status page, health and metrics."""

@@ -1,0 +1,119 @@
+"""Long-running mayday processes: the dev stack, a worker, the HTTP app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+from rich.console import Console
+from temporalio.client import Client
+
+from mayday.devstack import (
+    DevServer,
+    DevServerConfig,
+    check_ports_free,
+    ensure_data_dir,
+    install_stop_signals,
+)
+from mayday.http.app import create_app
+from mayday.settings import Settings
+from worker.client import connect, metrics_runtime
+from worker.run import build_worker, run_until
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedHttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the process's stop event governs shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def http_server(settings: Settings) -> EmbeddedHttpServer:
+    """The HTTP app on the settings' host and port, connecting to Temporal lazily."""
+
+    async def factory() -> Client:
+        return await connect(settings)
+
+    app = create_app(settings, factory)
+    config = uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+    )
+    return EmbeddedHttpServer(config)
+
+
+async def serve_http(server: EmbeddedHttpServer, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set."""
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
+
+
+async def run_worker_process(settings: Settings) -> None:
+    """`mayday worker`: poll the task queue until Ctrl-C or SIGTERM."""
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
+    client = await connect(settings, runtime=runtime)
+    await run_until(build_worker(client, settings), stop)
+
+
+async def run_http_process(settings: Settings) -> None:
+    """`mayday serve`: the HTTP app until Ctrl-C or SIGTERM."""
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await serve_http(http_server(settings), stop)
+
+
+@dataclass(frozen=True)
+class DevPorts:
+    """Ports of the embedded stack."""
+
+    temporal: int
+    ui: int
+    http: int
+
+
+async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None:
+    """`mayday dev`: Temporal dev server, worker and HTTP app, all stopped together."""
+    data_dir = ensure_data_dir(settings.data_dir)
+    config = DevServerConfig(data_dir=data_dir, temporal_port=ports.temporal, ui_port=ports.ui)
+    settings = settings.model_copy(
+        update={
+            "data_dir": data_dir,
+            "temporal_address": config.address,
+            "http_port": ports.http,
+        }
+    )
+    check_ports_free(config.ip, {"temporal": ports.temporal, "ui": ports.ui, "http": ports.http})
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    server = DevServer(config)
+    server.start()
+    try:
+        await server.wait_ready()
+        runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
+        client = await connect(settings, runtime=runtime)
+        worker = build_worker(client, settings)
+        http = http_server(settings)
+        console.print(f"[bold]mayday dev[/] — data in {data_dir}")
+        console.print(f"  Temporal   {config.address} (namespace {settings.temporal_namespace})")
+        console.print(f"  Web UI     {config.ui_url}")
+        console.print(f"  HTTP app   http://{settings.http_host}:{ports.http}  (/readyz)")
+        console.print(f"  Outbox     {settings.outbox_path}")
+        console.print(
+            f"  Try: MAYDAY_TEMPORAL_ADDRESS={config.address} uv run mayday declare "
+            "--service checkout --severity SEV2 --title 'Checkout errors' --as <person>"
+        )
+        console.print("Press Ctrl-C to stop.")
+        await asyncio.gather(run_until(worker, stop), serve_http(http, stop))
+    finally:
+        server.stop()
+        console.print("mayday dev stopped.")

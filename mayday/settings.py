@@ -1,0 +1,59 @@
+"""One settings object for every mayday process, read from ``MAYDAY_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where Temporal is, where data lives, which ports and providers to use."""
+
+    model_config = SettingsConfigDict(env_prefix="MAYDAY_", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_api_key: SecretStr | None = None
+    task_queue: str = "mayday"
+    page_task_queue: str = "mayday-pages"
+
+    data_dir: Path = Path(".mayday")
+    playbook: Path | None = Field(
+        default=None, description="Playbook folder or file; the bundled Acme playbook when unset."
+    )
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    temporal_port: int = 7233
+    ui_port: int = 8233
+    metrics_port: int = 0
+    public_url: str | None = None
+
+    hook_secret: SecretStr | None = None
+    user: str | None = None
+
+    email_provider: Literal["outbox", "sendgrid"] = "outbox"
+    sms_provider: Literal["outbox", "twilio"] = "outbox"
+    voice_provider: Literal["outbox", "twilio"] = "outbox"
+    sendgrid_base_url: str | None = None
+    sendgrid_from: str = "status@acme.example"
+    twilio_base_url: str | None = None
+    twilio_from: str | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_base_url: str = "https://events.pagerduty.com"
+
+    @property
+    def outbox_path(self) -> Path:
+        """The JSON-lines file the outbox provider appends to."""
+        return self.data_dir / "outbox.jsonl"
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the Temporal connection needs TLS (mTLS files or an API key)."""
+        return self.temporal_tls_cert is not None or self.temporal_api_key is not None

@@ -1,0 +1,198 @@
+"""`mayday dev` as a newcomer runs it: one command, URLs answer, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, cli_env, free_port, run_cli
+
+STARTUP_BUDGET_SECONDS = 30.0
+
+
+def _answers(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return None
+
+
+def _processes_using(path: Path) -> list[int]:
+    """Pids whose command line mentions `path` (the dev server's SQLite file)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(path) in cmdline and "start-dev" in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+class DevStack:
+    """A `mayday dev` subprocess on free ports."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.temporal_port, self.ui_port, self.http_port = free_port(), free_port(), free_port()
+        self.process: subprocess.Popen[str] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "MAYDAY_TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
+            "MAYDAY_DATA_DIR": str(self.data_dir),
+        }
+
+    def start(self) -> float:
+        """Start and return the seconds until both the UI and /readyz answer."""
+        began = time.monotonic()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mayday",
+                "dev",
+                "--data-dir",
+                str(self.data_dir),
+                "--temporal-port",
+                str(self.temporal_port),
+                "--ui-port",
+                str(self.ui_port),
+                "--http-port",
+                str(self.http_port),
+            ],
+            env=cli_env({}),
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        while time.monotonic() - began < STARTUP_BUDGET_SECONDS:
+            ui = _answers(f"http://127.0.0.1:{self.ui_port}/")
+            ready = _answers(f"http://127.0.0.1:{self.http_port}/readyz")
+            if ui == 200 and ready == 200:
+                return time.monotonic() - began
+            assert self.process.poll() is None, self.process.communicate()[0]
+            time.sleep(0.2)
+        raise AssertionError("mayday dev did not become ready within 30 s")
+
+    def interrupt(self) -> str:
+        """Ctrl-C, as a terminal sends it; return what the stack printed."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=30)
+        return output
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pid in _processes_using(self.data_dir / "temporal.db"):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[DevStack]:
+    dev = DevStack(tmp_path / "data")
+    yield dev
+    dev.kill()
+
+
+def test_dev_stack_serves_keeps_incidents_and_stops_cleanly(stack: DevStack) -> None:
+    seconds = stack.start()
+    assert seconds < STARTUP_BUDGET_SECONDS
+
+    declared = run_cli(
+        "declare",
+        "--service",
+        "checkout",
+        "--severity",
+        "SEV2",
+        "--title",
+        "Checkout errors",
+        "--as",
+        "dana-reyes",
+        env=stack.env,
+    )
+    assert declared.code == 0, declared.stderr
+    incident_id = declared.last_line
+
+    listed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "temporal"),
+            "workflow",
+            "list",
+            "--address",
+            f"127.0.0.1:{stack.temporal_port}",
+            "--query",
+            'IncidentSeverity="SEV2"',
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert incident_id in listed.stdout
+
+    output = stack.interrupt()
+    assert stack.process is not None and stack.process.returncode == 0, output
+    assert f"http://127.0.0.1:{stack.ui_port}" in output
+    assert _processes_using(stack.data_dir / "temporal.db") == []
+
+    stack.start()
+    status = run_cli("status", incident_id, "--json", env=stack.env)
+    assert status.code == 0, status.stderr
+    assert json.loads(status.stdout)["phase"] == "investigating"
+    resolved = run_cli("resolve", incident_id, env=stack.env)
+    assert resolved.code == 0, resolved.stderr
+    assert "resolved" in resolved.stdout
+    stack.interrupt()
+    assert _processes_using(stack.data_dir / "temporal.db") == []
+
+
+def test_dev_refuses_a_port_in_use(stack: DevStack) -> None:
+    stack.start()
+    clash = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mayday",
+            "dev",
+            "--data-dir",
+            str(stack.data_dir / "other"),
+            "--temporal-port",
+            str(stack.temporal_port),
+            "--ui-port",
+            str(free_port()),
+            "--http-port",
+            str(free_port()),
+        ],
+        env=cli_env({}),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert clash.returncode == 1
+    assert f"Port {stack.temporal_port} (temporal) is already in use" in clash.stderr

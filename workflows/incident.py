@@ -1,0 +1,218 @@
+"""IncidentWorkflow: one durable run per incident, holding severity, phase, roles and timeline."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import search_attributes as sa
+    from workflows.contracts import (
+        SYSTEM_ACTOR,
+        ChangePhase,
+        ChangeSeverity,
+        IncidentInput,
+        IncidentStatus,
+        Reopen,
+        Resolve,
+        TimelineEntry,
+    )
+    from workflows.phases import REOPENABLE_PHASES, Phase
+
+REJECTED = "DecisionRejected"
+
+
+def rejected(reason: str) -> ApplicationError:
+    """A decision refused by a validator: the caller sees `reason`, history records nothing."""
+    return ApplicationError(reason, type=REJECTED, non_retryable=True)
+
+
+def initial_search_attributes(inp: IncidentInput) -> TypedSearchAttributes:
+    """Search attributes an incident starts with, so it is filterable before its first task."""
+    decl = inp.declaration
+    pairs: list[SearchAttributePair[str]] = [
+        SearchAttributePair(sa.INCIDENT_SEVERITY, decl.severity),
+        SearchAttributePair(sa.INCIDENT_PHASE, Phase.INVESTIGATING.value),
+        SearchAttributePair(sa.BUSINESS_SERVICE, decl.service),
+        SearchAttributePair(sa.EMERGENCY_MODE, "normal"),
+    ]
+    if decl.source == "manual":
+        pairs.append(SearchAttributePair(sa.INCIDENT_COMMANDER, decl.actor))
+    return TypedSearchAttributes(pairs)
+
+
+@workflow.defn
+class IncidentWorkflow:
+    """Runs one incident from declaration to close; every decision lands on the timeline."""
+
+    @workflow.init
+    def __init__(self, inp: IncidentInput) -> None:
+        decl = inp.declaration
+        self._input = inp
+        self._severity = decl.severity
+        self._phase = Phase.INVESTIGATING
+        self._roles: dict[str, str] = {}
+        if decl.source == "manual":
+            # Whoever declares by hand holds command until it is handed over.
+            self._roles["incident_commander"] = decl.actor
+        self._timeline: list[TimelineEntry] = []
+
+    @workflow.run
+    async def run(self, inp: IncidentInput) -> IncidentStatus:
+        decl = inp.declaration
+        self._check_declaration()
+        self._record(decl.actor, "declared", f"{decl.severity} on {decl.service}: {decl.title}")
+        self._record(
+            SYSTEM_ACTOR,
+            "playbook",
+            f"Playbook {inp.playbook.name} version {inp.playbook.content_hash[:12]}",
+        )
+        self._publish()
+        await workflow.wait_condition(lambda: self._phase is Phase.CLOSED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    @workflow.query(description="The incident's current state and timeline.")
+    def status(self) -> IncidentStatus:
+        return self._status()
+
+    @workflow.update(description="Set the severity (raise while open; set the final one after).")
+    def change_severity(self, decision: ChangeSeverity) -> IncidentStatus:
+        old, self._severity = self._severity, decision.severity
+        reason = f" ({decision.reason})" if decision.reason else ""
+        self._record(decision.actor, "severity", f"Severity {old} → {decision.severity}{reason}")
+        self._publish()
+        return self._status()
+
+    @change_severity.validator
+    def _validate_severity(self, decision: ChangeSeverity) -> None:
+        self._check_actor(decision.actor)
+        playbook = self._input.playbook
+        if decision.severity not in playbook.severities:
+            known = ", ".join(playbook.severities)
+            raise rejected(f"Unknown severity {decision.severity!r}; the playbook has {known}.")
+        if decision.severity == self._severity:
+            raise rejected(f"The incident is already {self._severity}.")
+        lowering = playbook.rank(decision.severity) > playbook.rank(self._severity)
+        if lowering and self._phase.is_open:
+            raise rejected(
+                f"Severity is only raised while the incident is {self._phase.value}; "
+                f"set a lower final severity once it is resolved."
+            )
+        self._check_not_closed()
+
+    @workflow.update(description="Move the technical phase one step forward.")
+    def change_phase(self, decision: ChangePhase) -> IncidentStatus:
+        self._move(decision.actor, decision.phase, "phase", decision.note)
+        return self._status()
+
+    @change_phase.validator
+    def _validate_phase(self, decision: ChangePhase) -> None:
+        self._check_actor(decision.actor)
+        self._check_not_closed()
+        allowed = self._phase.next()
+        if decision.phase == self._phase:
+            raise rejected(f"The incident is already {self._phase.value}.")
+        if decision.phase != allowed:
+            hint = (
+                " Use `mayday reopen` to go back." if decision.phase.rank < self._phase.rank else ""
+            )
+            raise rejected(
+                f"Cannot move from {self._phase.value} to {decision.phase.value}; "
+                f"the allowed next phase is {allowed.value if allowed else None}.{hint}"
+            )
+
+    @workflow.update(description="Mark the technical incident resolved.")
+    def resolve(self, decision: Resolve) -> IncidentStatus:
+        self._move(decision.actor, Phase.RESOLVED, "resolved", decision.note)
+        return self._status()
+
+    @resolve.validator
+    def _validate_resolve(self, decision: Resolve) -> None:
+        self._check_actor(decision.actor)
+        self._check_not_closed()
+        if not self._phase.is_open:
+            raise rejected(f"The incident is already {self._phase.value}.")
+
+    @workflow.update(description="Return the incident to investigating; the reason is recorded.")
+    def reopen(self, decision: Reopen) -> IncidentStatus:
+        self._move(decision.actor, Phase.INVESTIGATING, "reopened", decision.reason)
+        return self._status()
+
+    @reopen.validator
+    def _validate_reopen(self, decision: Reopen) -> None:
+        self._check_actor(decision.actor)
+        self._check_not_closed()
+        if self._phase not in REOPENABLE_PHASES:
+            raise rejected(f"An incident that is {self._phase.value} cannot be reopened.")
+        if not decision.reason.strip():
+            raise rejected("A reopen needs a reason for the record.")
+
+    def _move(self, actor: str, phase: Phase, kind: str, note: str | None) -> None:
+        old, self._phase = self._phase, phase
+        suffix = f": {note}" if note else ""
+        self._record(actor, kind, f"Phase {old.value} → {phase.value}{suffix}")
+        self._publish()
+
+    def _check_declaration(self) -> None:
+        decl, playbook = self._input.declaration, self._input.playbook
+        problems = []
+        if decl.severity not in playbook.severities:
+            problems.append(f"unknown severity {decl.severity!r}")
+        if decl.service not in playbook.services:
+            problems.append(f"unknown service {decl.service!r}")
+        if decl.source == "manual" and decl.actor not in playbook.people:
+            problems.append(f"unknown actor {decl.actor!r}")
+        if problems:
+            raise ApplicationError(
+                "Invalid declaration: " + "; ".join(problems),
+                type="InvalidDeclaration",
+                non_retryable=True,
+            )
+
+    def _check_actor(self, actor: str) -> None:
+        if actor not in self._input.playbook.people:
+            raise rejected(f"Unknown actor {actor!r}: not in the playbook's directory.")
+
+    def _check_not_closed(self) -> None:
+        if self._phase is Phase.CLOSED:
+            raise rejected("The incident is closed; declare a new one.")
+
+    def _record(self, actor: str, kind: str, text: str) -> None:
+        self._timeline.append(TimelineEntry(at=workflow.now(), actor=actor, kind=kind, text=text))
+
+    def _publish(self) -> None:
+        """Mirror state into search attributes and the UI's current-details panel."""
+        workflow.upsert_search_attributes(
+            [
+                sa.INCIDENT_SEVERITY.value_set(self._severity),
+                sa.INCIDENT_PHASE.value_set(self._phase.value),
+            ]
+        )
+        decl = self._input.declaration
+        commander = self._roles.get("incident_commander", "unassigned")
+        last = self._timeline[-1]
+        workflow.set_current_details(
+            f"**{self._severity}** · `{decl.service}` · **{self._phase.value}**\n\n"
+            f"Commander: `{commander}`\n\n"
+            f"Last: {last.at:%H:%M:%S}Z {last.text}"
+        )
+
+    def _status(self) -> IncidentStatus:
+        decl, info = self._input.declaration, workflow.info()
+        return IncidentStatus(
+            id=info.workflow_id,
+            service=decl.service,
+            title=decl.title,
+            severity=self._severity,
+            phase=self._phase,
+            source=decl.source,
+            declared_at=self._timeline[0].at if self._timeline else workflow.now(),
+            declared_by=decl.actor,
+            time_scale=self._input.time_scale,
+            playbook=self._input.playbook.name,
+            playbook_hash=self._input.playbook.content_hash,
+            roles=dict(self._roles),
+            timeline=list(self._timeline),
+        )
