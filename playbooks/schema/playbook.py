@@ -1,0 +1,97 @@
+"""The playbook root: everything mayday needs to run a business incident response."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from playbooks.errors import UnknownReference
+from playbooks.schema.comms import Audience
+from playbooks.schema.directory import Directory, Person
+from playbooks.schema.escalation import EscalationPolicy
+from playbooks.schema.response import BusinessFunction, Role, Service, Severity
+from playbooks.schema.rotation import Rotation
+from playbooks.schema.routes import AlertRoute
+from playbooks.schema.templates import MessageTemplate
+from playbooks.schema.types import STRICT, Duration, WebUrl
+
+
+class Company(BaseModel):
+    """The static details every message may quote: who we are and where to find more."""
+
+    model_config = STRICT
+
+    name: str = Field(min_length=1)
+    status_page_url: WebUrl
+    internal_status_url: WebUrl
+    bridge_url: WebUrl
+    chat_channel: str = Field(min_length=1)
+    support_email: str = Field(min_length=3)
+
+
+class SmsPolicy(BaseModel):
+    """Limits on SMS bodies; longer messages must link to the full text instead."""
+
+    model_config = STRICT
+
+    segment_limit: int = Field(default=3, ge=1, le=10)
+
+
+class Timers(BaseModel):
+    """The guide's response timers that are not tied to one audience."""
+
+    model_config = STRICT
+
+    deputy_tick: Duration
+    ic_handover: Duration
+    ic_handover_max: Duration
+    preliminary_analysis_due: Duration
+    eta_check_grace: Duration
+
+
+class Playbook(BaseModel):
+    """A validated playbook; `content_hash` identifies the exact files it was loaded from."""
+
+    model_config = STRICT
+
+    name: str = Field(min_length=1)
+    content_hash: str = ""
+    company: Company
+    sms: SmsPolicy = Field(default_factory=SmsPolicy)
+    timers: Timers
+    severities: list[Severity] = Field(min_length=1)
+    business_threshold: str
+    services: dict[str, Service] = Field(min_length=1)
+    directory: Directory
+    rotations: dict[str, Rotation] = Field(default_factory=dict)
+    escalation_policies: dict[str, EscalationPolicy] = Field(min_length=1)
+    roles: dict[str, Role] = Field(min_length=1)
+    business_functions: dict[str, BusinessFunction] = Field(default_factory=dict)
+    audiences: dict[str, Audience] = Field(default_factory=dict)
+    alert_routes: list[AlertRoute] = Field(default_factory=list)
+    templates: dict[str, MessageTemplate] = Field(default_factory=dict)
+
+    def severity_rank(self, sev_id: str) -> int:
+        """1 for the most urgent severity, counting down the playbook's list."""
+        for rank, severity in enumerate(self.severities, start=1):
+            if severity.id == sev_id:
+                return rank
+        raise UnknownReference(f"severity {sev_id!r} is not in playbook {self.name!r}")
+
+    def is_business_severity(self, sev_id: str) -> bool:
+        """Whether this severity is at or above the business threshold."""
+        return self.severity_rank(sev_id) <= self.severity_rank(self.business_threshold)
+
+    def person(self, person_id: str) -> Person:
+        """The directory entry for a person id."""
+        try:
+            return self.directory.people[person_id]
+        except KeyError:
+            raise UnknownReference(f"person {person_id!r} is not in the directory") from None
+
+    def rotation(self, rotation_id: str) -> Rotation:
+        """A rotation by id, or by the id of a role that uses it."""
+        if rotation_id in self.rotations:
+            return self.rotations[rotation_id]
+        if rotation_id in self.roles:
+            return self.rotations[self.roles[rotation_id].rotation]
+        raise UnknownReference(f"rotation or role {rotation_id!r} is not in playbook {self.name!r}")
