@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from playbooks.errors import PlaybookIssue
 from playbooks.locate import Locator
-from playbooks.schema import Playbook, Rotation
+from playbooks.schema import Playbook, Rotation, format_duration
 from playbooks.template_checks import check_templates
 from playbooks.yamlsource import PathKey
 
@@ -31,10 +31,11 @@ class Known:
     audiences: frozenset[str]
     templates: frozenset[str]
     severities: frozenset[str]
+    unreadable: frozenset[str] = frozenset()
 
     @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> Known:
-        """Collect ids from the raw, unvalidated playbook."""
+    def from_raw(cls, raw: dict[str, Any], unreadable: Iterable[str] = ()) -> Known:
+        """Collect ids from the raw playbook; `unreadable` kinds come from a missing file."""
         directory = raw.get("directory")
         directory = directory if isinstance(directory, dict) else {}
         severities = raw.get("severities")
@@ -52,6 +53,7 @@ class Known:
             severities=frozenset(
                 str(s["id"]) for s in severities if isinstance(s, dict) and "id" in s
             ),
+            unreadable=frozenset(unreadable),
         )
 
 
@@ -74,7 +76,7 @@ def cross_check(playbook: Playbook, known: Known, locator: Locator) -> list[Play
         *checks.routes(),
     ]
     issues = [locator.issue(path, reason) for path, reason in problems]
-    issues.extend(check_templates(playbook, known.templates, locator))
+    issues.extend(check_templates(playbook, locator))
     return issues
 
 
@@ -87,7 +89,8 @@ class _Checks:
         self.known = known
 
     def _ref(self, path: PathKey, kind: str, value: str, ids: frozenset[str]) -> Iterator[Problem]:
-        if value not in ids:
+        # References into a file that could not be read were already reported as that file.
+        if value not in ids and kind not in self.known.unreadable:
             choices = ", ".join(sorted(ids)[:8]) or "none defined"
             yield path, f"unknown {kind} {value!r} (known: {choices})"
 
@@ -228,7 +231,15 @@ class _Checks:
                 yield from self._ref((*path, "min_severity"), "severity", audience.min_severity,
                                      self.known.severities)
             yield from self._approval_chain(path, audience.approval_chain)
-            yield from self._audience_templates(path, audience.channels, audience.templates)
+            loop = sum((step.eta for step in audience.approval_chain), timedelta())
+            if loop > audience.cadence.update_every:
+                yield (*path, "cadence", "update_every"), (
+                    f"impossible cadence: the approval chain takes up to {format_duration(loop)}, "
+                    f"longer than update_every ({format_duration(audience.cadence.update_every)}),"
+                    " so updates could never keep up; shorten the step ETAs or update less often"
+                )
+            if audience.channels:
+                yield from self._audience_templates(path, audience.channels, audience.templates)
 
     def _approval_chain(self, path: PathKey, chain: Iterable[Any]) -> Iterator[Problem]:
         for index, step in enumerate(chain):

@@ -49,7 +49,12 @@ class NoOneOnCall(PlaybookError):
 
 
 class TemplateError(PlaybookError):
-    """A template could not be turned into a message."""
+    """A template could not be turned into a message; `where` names the template and form."""
+
+    def __init__(self, detail: str, where: str = "") -> None:
+        self.detail = detail
+        self.where = where
+        super().__init__(f"{where}: {detail}" if where else detail)
 
 
 class TemplateRefused(TemplateError):

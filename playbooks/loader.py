@@ -46,11 +46,14 @@ def load_playbook(path: Path | str | None = None) -> Playbook:
     raw = assembly.raw
     raw["content_hash"] = assembly.content_hash()
     issues = assembly.issues
-    known = Known.from_raw(raw)
+    if issues and assembly.unreadable:
+        # Half-parsed files would only produce a cascade of misleading follow-on errors.
+        raise PlaybookInvalid(_ordered(issues, assembly.file_order))
+    known = Known.from_raw(raw, assembly.unreadable_kinds)
     try:
         playbook = Playbook.model_validate(raw)
     except ValidationError as exc:
-        issues.extend(schema_issues(exc, assembly.locator))
+        issues.extend(schema_issues(exc, assembly.locator, assembly.injected_ids))
         issues.extend(cross_check(salvage(raw), known, assembly.locator))
     else:
         issues.extend(cross_check(playbook, known, assembly.locator))
@@ -79,6 +82,9 @@ class _Assembly:
         self.issues: list[PlaybookIssue] = []
         self.files: list[Path] = []
         self.file_order: list[str] = []
+        self.unreadable = False
+        self.injected_ids: set[tuple[str, ...]] = set()
+        self.unreadable_kinds: set[str] = set()
         if not main_file.is_file():
             raise PlaybookInvalid([PlaybookIssue(
                 str(main_file), None, "", "no playbook here: expected a playbook.yaml file "
@@ -100,7 +106,10 @@ class _Assembly:
         inside = file.is_relative_to(self.root)
         name = file.relative_to(self.root).as_posix() if inside else str(file)
         self.file_order.append(name)
-        return read_yaml(file, name, self.issues)
+        source = read_yaml(file, name, self.issues)
+        if source.data is None and file.stat().st_size and not source.lines:
+            self.unreadable = True
+        return source
 
     def content_hash(self) -> str:
         """sha256 over every file read, in sorted relative-path order."""
@@ -122,6 +131,7 @@ class _Assembly:
                 ("directory",), f"the directory file {reference!r} does not exist"
             ))
             del self.raw["directory"]
+            self.unreadable_kinds.update(("person", "team", "rotation"))
             return
         source = self._read(file)
         data = source.data if isinstance(source.data, dict) else {}
@@ -151,6 +161,7 @@ class _Assembly:
                 ("templates",), f"the templates folder {reference!r} does not exist"
             ))
             del self.raw["templates"]
+            self.unreadable_kinds.add("template")
             return
         templates: dict[str, Any] = {}
         for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
@@ -181,4 +192,6 @@ class _Assembly:
                         f"id {entry['id']!r} differs from its key {key!r}; "
                         "drop the id or make them match",
                     ))
+                if "id" not in entry:
+                    self.injected_ids.add((*section, key, "id"))
                 entries[key] = {**entry, "id": key}

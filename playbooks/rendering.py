@@ -13,7 +13,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict
 
-from playbooks.errors import TemplateFailed, TemplateRefused, UnknownReference
+from playbooks.errors import TemplateError, TemplateFailed, TemplateRefused, UnknownReference
 from playbooks.schema import MessageTemplate, Playbook, format_duration
 from playbooks.sms import SmsEncoding, measure_sms
 from playbooks.speech import for_speech
@@ -85,19 +85,20 @@ def compile_check(source: str, *, html: bool = False) -> None:
 
 
 def _render(source: str, variables: Mapping[str, object], where: str, *, html: bool = False) -> str:
-    template = _compiled(source, html)
     try:
-        return str(template.render(variables))
+        return str(_compiled(source, html).render(variables))
     except SecurityError as exc:
         raise TemplateRefused(
-            f"{where}: refused to render: {exc}; templates may only use the incident context"
+            f"refused to render: {exc}; templates may only use the incident context", where
         ) from None
     except UndefinedError as exc:
         raise TemplateFailed(
-            f"{where}: {exc}; guard optional facts with 'is defined' or pass them in the context"
+            f"{exc}; guard optional facts with 'is defined' or pass them in the context", where
         ) from None
+    except TemplateError as exc:
+        raise type(exc)(exc.detail, where) from None
     except (TypeError, ValueError, ArithmeticError) as exc:
-        raise TemplateFailed(f"{where}: {exc}") from None
+        raise TemplateFailed(str(exc), where) from None
 
 
 @lru_cache(maxsize=512)

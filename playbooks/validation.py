@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -43,11 +44,18 @@ _KEYED: dict[str, type[BaseModel]] = {
 _LISTED: dict[str, type[BaseModel]] = {"severities": Severity, "alert_routes": AlertRoute}
 
 
-def schema_issues(error: ValidationError, locator: Locator) -> list[PlaybookIssue]:
-    """Turn pydantic's errors into `file:line: path: reason` issues."""
+def schema_issues(
+    error: ValidationError, locator: Locator, injected_ids: Collection[PathKey] = ()
+) -> list[PlaybookIssue]:
+    """Turn pydantic's errors into `file:line: path: reason` issues.
+
+    An error about an id the loader copied from its key is reported at the key the user wrote.
+    """
     issues = []
     for detail in error.errors(include_url=False):
         path: PathKey = tuple(part for part in detail["loc"] if part != "[key]")
+        if path in injected_ids:
+            path = path[:-1]
         reason = _REASONS.get(detail["type"]) or _human(detail["msg"])
         if "[key]" in detail["loc"]:
             reason = f"{path[-1]!r} is not an allowed key: {reason}"

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from playbooks.schema.directory import ChannelKind
-from playbooks.schema.types import STRICT, Duration, Slug
+from playbooks.schema.types import STRICT, Duration, Slug, format_duration
 
 MessagePurpose = Literal[
     "initial",
@@ -49,8 +49,9 @@ class Cadence(BaseModel):
         problems = []
         if self.reminder_before >= self.update_every:
             problems.append(
-                f"reminder_before ({self.reminder_before}) must be shorter than update_every "
-                f"({self.update_every}), or the reminder fires before the previous message"
+                f"reminder_before ({format_duration(self.reminder_before)}) must be shorter than "
+                f"update_every ({format_duration(self.update_every)}), "
+                "or the reminder fires before the previous message"
             )
         if self.long_incident_after is not None and self.long_incident_after < _LONG_INCIDENT_FLOOR:
             problems.append("long_incident_after must be at least 1h: the guide never declares "
@@ -59,8 +60,9 @@ class Cadence(BaseModel):
             problems.append("give long_incident_after and long_update_every together, or neither")
         if self.long_update_every is not None and self.long_update_every <= self.update_every:
             problems.append(
-                f"long_update_every ({self.long_update_every}) must be longer than update_every "
-                f"({self.update_every}): a long incident updates less often"
+                f"long_update_every ({format_duration(self.long_update_every)}) must be longer "
+                f"than update_every ({format_duration(self.update_every)}): "
+                "a long incident updates less often"
             )
         if self.long_incident_after is not None and self.long_incident_after <= self.first_message:
             problems.append("long_incident_after must come after the first message")
