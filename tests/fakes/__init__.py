@@ -14,7 +14,7 @@ from tests.fakes.fake_twilio import (
     SentSms,
     sms_segments,
 )
-from tests.fakes.server import EventLog, FakeServer, RecordedRequest
+from tests.fakes.server import EventLog, FakeServer, RecordedRequest, WebhookReceiver
 from tests.fakes.webhooks import (
     EventWebhookSigner,
     SentWebhook,
@@ -38,6 +38,7 @@ __all__ = [
     "RecordedRequest",
     "SentSms",
     "SentWebhook",
+    "WebhookReceiver",
     "post_twilio_form",
     "sms_segments",
     "twilio_signature",
