@@ -99,7 +99,8 @@ def invalid_from(exc: ValidationError, *, prefix: str = "") -> InvalidPayload:
     first = problems[0]
     parts = [prefix] if prefix else []
     path = ".".join(parts + [str(part) for part in first["loc"]])
-    reason = first["msg"]
+    # pydantic's reason for a non-object names our model class, which means nothing to a sender.
+    reason = "Input should be a JSON object" if first["type"] == "model_type" else first["msg"]
     if len(problems) > 1:
         reason += f" (and {len(problems) - 1} more problems)"
     if not path:
