@@ -104,7 +104,7 @@ class Fault:
 
 @dataclass(frozen=True)
 class Incoming:
-    """A parsed request, as handed to `FakeServer.route`."""
+    """A parsed request, as handed to `FakeServer.route`; `target` is the raw path and query."""
 
     method: str
     path: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -130,3 +132,12 @@ def test_scrub_removes_phone_numbers_and_emails() -> None:
 )
 def test_retry_hints_from_headers(headers: dict[str, str], expected: timedelta | None) -> None:
     assert retry_after(headers, clock=lambda: 40.0) == expected
+
+
+def test_contracts_load_without_the_vendor_sdks() -> None:
+    code = (
+        "import sys; from activities.providers import OutboundMessage, DeliveryError; "
+        "assert not {'twilio', 'sendgrid'} & set(sys.modules), sorted(sys.modules)"
+    )
+
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
