@@ -42,7 +42,8 @@ def rotation_on_call(rotation: Rotation, at: datetime) -> OnCall:
             f"rotation {rotation.id!r} has nobody on call at {at.isoformat()}: no layer covers it"
         )
     index, layer = active[-1]
-    primary, backup, handoff = _shift(layer, local)
+    order, handoff = _shift(layer, local)
+    primary, backup = order[0], _first_other(order[1:], order[0])
     changes = [handoff]
     if layer.end is not None:
         changes.append(layer.end)
@@ -53,21 +54,24 @@ def rotation_on_call(rotation: Rotation, at: datetime) -> OnCall:
     for override in rotation.overrides:
         start, end = _window(override, zone)
         if start <= at < end:
-            primary, backup = _apply(override, primary, backup)
+            primary, backup = _apply(override, order, primary, backup)
             until = min(until, end)
         elif start > at:
             until = min(until, start)
     return OnCall(rotation=rotation.id, primary=primary, backup=backup, until=until.astimezone(UTC))
 
 
-def _shift(layer: Layer, local: datetime) -> tuple[str, str | None, datetime]:
+def _shift(layer: Layer, local: datetime) -> tuple[list[str], datetime]:
+    """The layer's members in on-call order for the shift at `local`, and its handoff time."""
     # Wall-clock arithmetic keeps handoffs at the same local time on both sides of a DST change.
     number = (local - layer.start) // layer.shift_length
-    members = layer.members
-    primary = members[number % len(members)]
-    backup = members[(number + 1) % len(members)]
-    handoff = layer.start + (number + 1) * layer.shift_length
-    return primary, (backup if backup != primary else None), handoff
+    start = number % len(layer.members)
+    order = layer.members[start:] + layer.members[:start]
+    return order, layer.start + (number + 1) * layer.shift_length
+
+
+def _first_other(candidates: list[str], *excluded: str) -> str | None:
+    return next((person for person in candidates if person not in excluded), None)
 
 
 def _window(override: Override, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -76,9 +80,13 @@ def _window(override: Override, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return override.start, override.end
 
 
-def _apply(override: Override, primary: str, backup: str | None) -> tuple[str, str | None]:
+def _apply(
+    override: Override, order: list[str], primary: str, backup: str | None
+) -> tuple[str, str | None]:
     if override.slot == "backup":
         return primary, (override.person if override.person != primary else backup)
-    if override.person == backup:
-        return override.person, primary
-    return override.person, backup
+    # The backup stays the next in line; if the stand-in was that person, the one after them
+    # backs up, and the displaced primary only when nobody else is left.
+    stand_in = override.person
+    backup = _first_other(order[1:], stand_in, order[0]) or _first_other([order[0]], stand_in)
+    return stand_in, backup
