@@ -21,6 +21,9 @@ class AlertRoute(BaseModel):
     severity: str
     dedup_key: str = Field(min_length=1)
     auto_escalate: bool = False
+    auto_resolve: bool = Field(
+        default=False, description="Resolve the incident once every alert has resolved."
+    )
 
     @field_validator("match_re")
     @classmethod
