@@ -50,7 +50,10 @@ def verify(
     loopback_only_unauthenticated: bool,
     client_host: str,
 ) -> None:
-    """Return if the delivery is authentic for `source`, else raise Unauthorized with why."""
+    """Return if the delivery is authentic for `source`, else raise Unauthorized with why.
+
+    `now` must be timezone-aware; an empty `secret` counts as none configured.
+    """
     if not secret:
         if loopback_only_unauthenticated and is_loopback(client_host):
             return
