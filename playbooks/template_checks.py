@@ -26,11 +26,12 @@ _CONTEXTS = (
 def check_templates(playbook: Playbook, locator: Locator) -> list[PlaybookIssue]:
     """Every template problem, located in its file."""
     issues: list[PlaybookIssue] = []
-    company = playbook.company.model_dump(mode="json") if "company" in playbook.__dict__ else {}
+    # A playbook salvaged from schema errors may lack a valid company; then only compile.
+    company = playbook.company.model_dump(mode="json") if "company" in playbook.__dict__ else None
     for template_id, template in playbook.templates.items():
         path: PathKey = ("templates", template_id)
         problems = list(_compile_problems(template))
-        if not problems:
+        if not problems and company is not None:
             problems = list(_render_problems(template, company, playbook.sms.segment_limit))
         issues.extend(locator.issue((*path, *where), reason) for where, reason in problems)
     for index, route in enumerate(playbook.alert_routes):

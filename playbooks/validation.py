@@ -13,6 +13,7 @@ from playbooks.schema import (
     AlertRoute,
     Audience,
     BusinessFunction,
+    Company,
     Directory,
     EscalationPolicy,
     MessageTemplate,
@@ -94,6 +95,9 @@ def salvage(raw: dict[str, Any]) -> Playbook:
     threshold = raw.get("business_threshold")
     fields["business_threshold"] = threshold if isinstance(threshold, str) else ""
     fields["sms"] = _validate(raw.get("sms", {}), SmsPolicy) or SmsPolicy()
+    company = _validate(raw.get("company"), Company)
+    if company is not None:
+        fields["company"] = company
     return Playbook.model_construct(**fields)
 
 

@@ -11,6 +11,9 @@ from playbooks.errors import PlaybookIssue
 
 PathKey = tuple[str | int, ...]
 
+# libyaml's parser is an order of magnitude faster and keeps the same line marks.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _TEXT_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
@@ -49,7 +52,7 @@ def read_yaml(file: Path, name: str, issues: list[PlaybookIssue]) -> SourceFile:
         issues.append(PlaybookIssue(name, None, "", f"cannot read the file ({exc})"))
         return SourceFile(name, None)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -247,8 +247,10 @@ def oncall(
         _emit_json(payload)
         return
     table = Table(title=f"On call at {moment.isoformat(timespec='minutes')}")
-    for column in ("Role or rotation", "Primary", "Backup", "Until (UTC)"):
-        table.add_column(column)
+    table.add_column("Role or rotation", no_wrap=True)
+    table.add_column("Primary")
+    table.add_column("Backup")
+    table.add_column("Until (UTC)", no_wrap=True)
     for row in rows:
         table.add_row(
             Text(str(row["name"])),
