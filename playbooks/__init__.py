@@ -1,11 +1,13 @@
 """WHAT to do in an incident: the playbook schema, loader, on-call resolution and rendering.
 
-Rendering pulls in Jinja2, which must never load inside a workflow, so `render_template` and
-`RenderedMessage` are imported lazily on first use.
+The loader and rendering pull in YAML and Jinja2, which must never load inside a workflow, so
+`load_playbook`, `default_playbook_path`, `render_template` and `RenderedMessage` are imported
+on first use; importing `playbooks` or `playbooks.schema` stays sandbox-friendly.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from playbooks.errors import (
@@ -18,7 +20,6 @@ from playbooks.errors import (
     TemplateRefused,
     UnknownReference,
 )
-from playbooks.loader import default_playbook_path, load_playbook
 from playbooks.oncall import OnCall, rotation_on_call, who_is_on_call
 from playbooks.schema import (
     Audience,
@@ -37,6 +38,7 @@ from playbooks.schema import (
 )
 
 if TYPE_CHECKING:
+    from playbooks.loader import default_playbook_path, load_playbook
     from playbooks.rendering import RenderedMessage, render_template
 
 __all__ = [
@@ -70,12 +72,16 @@ __all__ = [
     "who_is_on_call",
 ]
 
-_LAZY = {"RenderedMessage", "render_template"}
+_LAZY = {
+    "default_playbook_path": "playbooks.loader",
+    "load_playbook": "playbooks.loader",
+    "RenderedMessage": "playbooks.rendering",
+    "render_template": "playbooks.rendering",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from playbooks import rendering
-
-        return getattr(rendering, name)
-    raise AttributeError(f"module 'playbooks' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'playbooks' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,3 +120,15 @@ def test_clock_like_values_stay_text(tmp_path: Path) -> None:
     (tmp_path / "playbook.yaml").write_text(text)
     playbook = load_playbook(tmp_path)
     assert playbook.rotations["web-oncall"].layers[0].start.hour == 9
+
+
+def test_schema_import_stays_free_of_jinja2_and_yaml() -> None:
+    # Workflows import the schema; Jinja2 must never load inside the workflow sandbox.
+    probe = (
+        "import sys, playbooks, playbooks.schema, playbooks.oncall; "
+        "print(sorted(m for m in ('jinja2', 'yaml') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
