@@ -35,13 +35,13 @@ class EmbeddedHttpServer(uvicorn.Server):
         yield
 
 
-def http_server(settings: Settings) -> EmbeddedHttpServer:
+def http_server(settings: Settings, *, dev_mode: bool = False) -> EmbeddedHttpServer:
     """The HTTP app on the settings' host and port, connecting to Temporal lazily."""
 
     async def factory() -> Client:
         return await connect(settings)
 
-    app = create_app(settings, factory)
+    app = create_app(settings, factory, dev_mode=dev_mode)
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
     )
@@ -102,7 +102,7 @@ async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None
         runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
         client = await connect(settings, runtime=runtime)
         worker = build_worker(client, settings)
-        http = http_server(settings)
+        http = http_server(settings, dev_mode=True)
         console.print(f"[bold]mayday dev[/] — data in {data_dir}")
         console.print(f"  Temporal   {config.address} (namespace {settings.temporal_namespace})")
         console.print(f"  Web UI     {config.ui_url}")

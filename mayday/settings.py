@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     public_url: str | None = None
 
     hook_secret: SecretStr | None = None
+    hook_max_body_bytes: int = Field(default=1_048_576, gt=0)
     user: str | None = None
 
     email_provider: Literal["outbox", "sendgrid"] = "outbox"

@@ -43,6 +43,7 @@ class Declaration(BaseModel):
     title: str
     actor: str
     source: str = "manual"
+    route: str | None = Field(default=None, description="The alert route that opened it.")
 
 
 class IncidentInput(BaseModel):
@@ -51,6 +52,9 @@ class IncidentInput(BaseModel):
     declaration: Declaration
     playbook: PlaybookSnapshot
     time_scale: float = Field(default=1.0, gt=0)
+    auto_resolve: bool = Field(
+        default=False, description="Resolve when every alert has resolved (route opt-in)."
+    )
 
 
 class ChangeSeverity(BaseModel):
@@ -108,3 +112,6 @@ class IncidentStatus(BaseModel):
     playbook_hash: str
     roles: dict[str, str]
     timeline: list[TimelineEntry]
+    alerts: dict[str, str] = Field(
+        default_factory=dict, description="Alert fingerprint to its latest status."
+    )

@@ -8,6 +8,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
+    from workflows.alerts import AlertDelivery, AlertStatus
     from workflows.contracts import (
         SYSTEM_ACTOR,
         ChangePhase,
@@ -21,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.phases import REOPENABLE_PHASES, Phase
 
 REJECTED = "DecisionRejected"
+SEEN_DELIVERIES = 200
+"""Delivery ids remembered for dedup; senders resend within minutes, not hundreds of deliveries."""
 
 
 def rejected(reason: str) -> ApplicationError:
@@ -57,21 +60,63 @@ class IncidentWorkflow:
             # Whoever declares by hand holds command until it is handed over.
             self._roles["incident_commander"] = decl.actor
         self._timeline: list[TimelineEntry] = []
-
-    @workflow.run
-    async def run(self, inp: IncidentInput) -> IncidentStatus:
-        decl = inp.declaration
-        self._check_declaration()
+        self._alerts: dict[str, AlertStatus] = {}
+        self._deliveries: list[str] = []
+        # Recorded here, not in run, so that the start signal of an alert lands after them.
         self._record(decl.actor, "declared", f"{decl.severity} on {decl.service}: {decl.title}")
         self._record(
             SYSTEM_ACTOR,
             "playbook",
             f"Playbook {inp.playbook.name} version {inp.playbook.content_hash[:12]}",
         )
+
+    @workflow.run
+    async def run(self, inp: IncidentInput) -> IncidentStatus:
+        self._check_declaration()
         self._publish()
         await workflow.wait_condition(lambda: self._phase is Phase.CLOSED)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()
+
+    @workflow.signal(description="Alerts from a monitoring source, deduplicated by fingerprint.")
+    def alert(self, delivery: AlertDelivery) -> None:
+        if delivery.delivery_id in self._deliveries or self._phase is Phase.CLOSED:
+            return
+        self._deliveries = [*self._deliveries[-(SEEN_DELIVERIES - 1) :], delivery.delivery_id]
+        changed = False
+        for item in delivery.alerts:
+            previous = self._alerts.get(item.fingerprint)
+            if previous is item.status:
+                continue
+            self._alerts[item.fingerprint] = item.status
+            changed = True
+            if item.status is AlertStatus.FIRING:
+                again = " again" if previous is AlertStatus.RESOLVED else ""
+                self._record(delivery.source, "alert", f"Alert firing{again}: {item.title}")
+            elif previous is not None:
+                self._record(delivery.source, "alert", f"Alert resolved: {item.title}")
+        if changed and self._all_alerts_resolved():
+            self._on_alerts_resolved(delivery.source)
+        if changed:
+            self._publish()
+
+    def _all_alerts_resolved(self) -> bool:
+        return bool(self._alerts) and all(
+            status is AlertStatus.RESOLVED for status in self._alerts.values()
+        )
+
+    def _on_alerts_resolved(self, source: str) -> None:
+        if not self._phase.is_open:
+            return
+        if self._input.auto_resolve:
+            self._move(source, Phase.RESOLVED, "resolved", "every alert resolved (route opt-in)")
+        else:
+            # The guide leaves resolution to a person: tell the commander, change nothing.
+            self._record(
+                SYSTEM_ACTOR,
+                "alerts-resolved",
+                "Every alert has resolved; the incident commander decides whether to resolve.",
+            )
 
     @workflow.query(description="The incident's current state and timeline.")
     def status(self) -> IncidentStatus:
@@ -215,4 +260,5 @@ class IncidentWorkflow:
             playbook_hash=self._input.playbook.content_hash,
             roles=dict(self._roles),
             timeline=list(self._timeline),
+            alerts={fingerprint: status.value for fingerprint, status in self._alerts.items()},
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from mayday.cli import incidents, playbook, runtime
@@ -31,11 +30,14 @@ def main() -> None:
     try:
         result = app(standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.exceptions.Abort:
+    except typer.Abort:
         code = 130
-    except click.ClickException as err:
-        err.show()
-        code = err.exit_code
+    except typer.TyperException as err:
+        # Typer vendors click: its usage errors carry show() and an exit code (2).
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        code = int(getattr(err, "exit_code", 1))
     except KeyboardInterrupt:
         code = 130
     except SystemExit as err:

@@ -12,6 +12,7 @@ from rich.table import Table
 from mayday import incidents
 from mayday.cli.common import (
     AS_OPTION,
+    EXIT_USAGE,
     JSON_OPTION,
     actor,
     client_for,
@@ -213,13 +214,20 @@ def severity(
 @app.command()
 def phase(
     incident_id: str = typer.Argument(..., metavar="ID"),
-    target: Phase = typer.Argument(..., metavar="PHASE", case_sensitive=False),
+    target_name: str = typer.Argument(..., metavar="PHASE", help="The next phase."),
     note: str | None = typer.Option(None, help="A note for the timeline."),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Move an incident to the next phase (investigating → identified → monitoring → …)."""
     current = settings()
+    try:
+        target = Phase(target_name.lower())
+    except ValueError:
+        fail(
+            f"Unknown phase {target_name!r}; phases are {', '.join(p.value for p in Phase)}.",
+            code=EXIT_USAGE,
+        )
     decision = ChangePhase(phase=target, actor=actor(who, current), note=note)
     _decide(
         incident_id,

@@ -39,7 +39,9 @@ _console = Console(highlight=False, soft_wrap=True)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PLAYBOOK_OPTION = typer.Option(
-    None, "--playbook", envvar="MAYDAY_PLAYBOOK",
+    None,
+    "--playbook",
+    envvar="MAYDAY_PLAYBOOK",
     help="Playbook folder or playbook.yaml (default: $MAYDAY_PLAYBOOK, else the bundled Acme).",
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
@@ -62,15 +64,20 @@ def _load(path: Path | None, as_json: bool) -> Playbook:
         return load_playbook(path)
     except PlaybookInvalid as exc:
         lines = "\n".join(str(issue) for issue in exc.issues)
-        _fail(f"the playbook is invalid; run `mayday playbook validate`:\n{lines}",
-              EXIT_REJECTED, as_json)
+        _fail(
+            f"the playbook is invalid; run `mayday playbook validate`:\n{lines}",
+            EXIT_REJECTED,
+            as_json,
+        )
 
 
 @app.command()
 def validate(
     path: Path | None = typer.Argument(
-        None, help="Playbook folder or playbook.yaml (default: $MAYDAY_PLAYBOOK, else Acme).",
-        envvar="MAYDAY_PLAYBOOK", show_default=False,
+        None,
+        help="Playbook folder or playbook.yaml (default: $MAYDAY_PLAYBOOK, else Acme).",
+        envvar="MAYDAY_PLAYBOOK",
+        show_default=False,
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -80,52 +87,68 @@ def validate(
         playbook = load_playbook(where)
     except PlaybookInvalid as exc:
         if as_json:
-            _emit_json({
-                "valid": False, "path": str(where),
-                "issues": [
-                    {"file": i.file, "line": i.line, "path": i.path, "reason": i.reason}
-                    for i in exc.issues
-                ],
-            })
+            _emit_json(
+                {
+                    "valid": False,
+                    "path": str(where),
+                    "issues": [
+                        {"file": i.file, "line": i.line, "path": i.path, "reason": i.reason}
+                        for i in exc.issues
+                    ],
+                }
+            )
         else:
             count = len(exc.issues)
-            _console.print(Text(f"✗ {where}: {count} problem{'s' if count != 1 else ''}",
-                                style="bold red"))
+            _console.print(
+                Text(f"✗ {where}: {count} problem{'s' if count != 1 else ''}", style="bold red")
+            )
             for issue in exc.issues:
                 typer.echo(str(issue))
         raise typer.Exit(EXIT_REJECTED) from None
     summary = {
-        "valid": True, "path": str(where), "name": playbook.name,
+        "valid": True,
+        "path": str(where),
+        "name": playbook.name,
         "content_hash": playbook.content_hash,
-        "people": len(playbook.directory.people), "roles": len(playbook.roles),
-        "rotations": len(playbook.rotations), "services": len(playbook.services),
-        "audiences": len(playbook.audiences), "templates": len(playbook.templates),
+        "people": len(playbook.directory.people),
+        "roles": len(playbook.roles),
+        "rotations": len(playbook.rotations),
+        "services": len(playbook.services),
+        "audiences": len(playbook.audiences),
+        "templates": len(playbook.templates),
     }
     if as_json:
         _emit_json(summary)
         return
     _console.print(Text(f"✓ playbook {playbook.name!r} is valid", style="bold green"))
-    _console.print(Text(
-        f"  {summary['people']} people, {summary['roles']} roles, {summary['rotations']} "
-        f"rotations, {summary['services']} services, {summary['audiences']} audiences, "
-        f"{summary['templates']} templates\n  content hash {playbook.content_hash}"
-    ))
+    _console.print(
+        Text(
+            f"  {summary['people']} people, {summary['roles']} roles, {summary['rotations']} "
+            f"rotations, {summary['services']} services, {summary['audiences']} audiences, "
+            f"{summary['templates']} templates\n  content hash {playbook.content_hash}"
+        )
+    )
 
 
 @app.command()
 def render(
     template: str = typer.Argument(
-        ..., help="Template id (e.g. external_initial) or a message purpose of the audience "
-        "(e.g. initial)."
+        ...,
+        help="Template id (e.g. external_initial) or a message purpose of the audience "
+        "(e.g. initial).",
     ),
     audience: str = typer.Option(..., "--audience", help="Audience id, e.g. all-customers."),
     incident: Path | None = typer.Option(
-        None, "--incident", help="JSON or YAML file of incident facts laid over the sample "
-        "incident (either the facts, or a mapping with an 'incident' key)."
+        None,
+        "--incident",
+        help="JSON or YAML file of incident facts laid over the sample "
+        "incident (either the facts, or a mapping with an 'incident' key).",
     ),
     channel: list[str] | None = typer.Option(
-        None, "--channel", help="email, sms or voice; repeat for several (default: the "
-        "audience's channels the template has)."
+        None,
+        "--channel",
+        help="email, sms or voice; repeat for several (default: the "
+        "audience's channels the template has).",
     ),
     playbook_path: Path | None = PLAYBOOK_OPTION,
     as_json: bool = JSON_OPTION,
@@ -134,13 +157,20 @@ def render(
     playbook = _load(playbook_path, as_json)
     chosen = playbook.audiences.get(audience)
     if chosen is None:
-        _fail(f"unknown audience {audience!r}; choose one of {', '.join(playbook.audiences)}",
-              EXIT_USAGE, as_json)
+        _fail(
+            f"unknown audience {audience!r}; choose one of {', '.join(playbook.audiences)}",
+            EXIT_USAGE,
+            as_json,
+        )
     template_id = chosen.templates.get(template, template)  # type: ignore[call-overload]
     found = playbook.templates.get(template_id)
     if found is None:
-        _fail(f"unknown template {template!r}: not a template id nor a message purpose of "
-              f"audience {audience!r} ({', '.join(chosen.templates)})", EXIT_USAGE, as_json)
+        _fail(
+            f"unknown template {template!r}: not a template id nor a message purpose of "
+            f"audience {audience!r} ({', '.join(chosen.templates)})",
+            EXIT_USAGE,
+            as_json,
+        )
     channels = channel or [c for c in chosen.channels if c in found.channels()]
     if not channels:
         channels = found.channels()
@@ -152,10 +182,13 @@ def render(
     except TemplateError as exc:
         _fail(str(exc), EXIT_REJECTED, as_json)
     if as_json:
-        _emit_json({
-            "template": template_id, "audience": audience,
-            "messages": [message.model_dump(mode="json") for message in messages],
-        })
+        _emit_json(
+            {
+                "template": template_id,
+                "audience": audience,
+                "messages": [message.model_dump(mode="json") for message in messages],
+            }
+        )
         return
     for message in messages:
         _print_message(message, chosen.name)
@@ -175,8 +208,9 @@ def _context(incident: Path | None, audience_name: str, as_json: bool) -> dict[s
     if isinstance(facts.get("incident"), dict):
         for key, value in facts.items():
             base = context.get(key)
-            context[key] = {**base, **value} if isinstance(base, dict) and isinstance(
-                value, dict) else value
+            context[key] = (
+                {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+            )
     else:
         context["incident"] = {**context["incident"], **facts}
     return context
@@ -195,10 +229,13 @@ def _print_message(message: RenderedMessage, audience_name: str) -> None:
     if message.segments is not None:
         plural = "s" if message.segments != 1 else ""
         _console.print()
-        _console.print(Text(
-            f"SMS: {message.segments} segment{plural} ({message.encoding}, "
-            f"{len(message.body)} characters)", style="bold",
-        ))
+        _console.print(
+            Text(
+                f"SMS: {message.segments} segment{plural} ({message.encoding}, "
+                f"{len(message.body)} characters)",
+                style="bold",
+            )
+        )
     if message.channel == "voice":
         _console.print(Text("(text for speech)", style="dim"))
 
@@ -209,8 +246,9 @@ def oncall(
         None, metavar="[ROTATION_OR_ROLE]", help="A rotation or role id (default: every role)."
     ),
     at: str | None = typer.Option(
-        None, "--at", help="ISO time, e.g. 2026-03-09T09:30-04:00 (no offset means UTC; "
-        "default: now)."
+        None,
+        "--at",
+        help="ISO time, e.g. 2026-03-09T09:30-04:00 (no offset means UTC; default: now).",
     ),
     playbook_path: Path | None = PLAYBOOK_OPTION,
     as_json: bool = JSON_OPTION,
@@ -227,18 +265,20 @@ def oncall(
         for name in targets:
             holder = who_is_on_call(playbook, name, moment)
             role = playbook.roles.get(name)
-            rows.append({
-                "role": name if role is not None else None,
-                "name": role.name if role is not None else playbook.rotations[name].name,
-                "rotation": holder.rotation,
-                "primary": holder.primary,
-                "primary_name": playbook.directory.people[holder.primary].name,
-                "backup": holder.backup,
-                "backup_name": (
-                    playbook.directory.people[holder.backup].name if holder.backup else None
-                ),
-                "until": holder.until.isoformat(),
-            })
+            rows.append(
+                {
+                    "role": name if role is not None else None,
+                    "name": role.name if role is not None else playbook.rotations[name].name,
+                    "rotation": holder.rotation,
+                    "primary": holder.primary,
+                    "primary_name": playbook.directory.people[holder.primary].name,
+                    "backup": holder.backup,
+                    "backup_name": (
+                        playbook.directory.people[holder.backup].name if holder.backup else None
+                    ),
+                    "until": holder.until.isoformat(),
+                }
+            )
     except NoOneOnCall as exc:
         _fail(str(exc), EXIT_REJECTED, as_json)
     if as_json:
@@ -267,6 +307,9 @@ def _parse_at(at: str | None, as_json: bool) -> datetime:
     try:
         moment = datetime.fromisoformat(at)
     except ValueError:
-        _fail(f"--at {at!r} is not an ISO time; write e.g. 2026-03-09T09:30-04:00",
-              EXIT_USAGE, as_json)
+        _fail(
+            f"--at {at!r} is not an ISO time; write e.g. 2026-03-09T09:30-04:00",
+            EXIT_USAGE,
+            as_json,
+        )
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

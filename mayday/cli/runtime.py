@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 
 from mayday.cli.common import EXIT_USAGE, console, fail, run, settings
-from mayday.devstack import DevStackError
-from mayday.runtime import DevPorts, run_dev, run_http_process, run_worker_process
 
 app = typer.Typer()
 
@@ -21,6 +19,9 @@ def dev(
     http_port: int = typer.Option(8000, help="mayday HTTP app port."),
 ) -> None:
     """Run everything locally: Temporal dev server + UI, worker and HTTP app; Ctrl-C stops all."""
+    from mayday.devstack import DevStackError
+    from mayday.runtime import DevPorts, run_dev
+
     current = settings()
     if data_dir is not None:
         current = current.model_copy(update={"data_dir": data_dir})
@@ -34,6 +35,8 @@ def dev(
 @app.command()
 def worker() -> None:
     """Run a worker against $MAYDAY_TEMPORAL_ADDRESS until Ctrl-C or SIGTERM."""
+    from mayday.runtime import run_worker_process
+
     run(run_worker_process(settings()))
 
 
@@ -45,6 +48,8 @@ def serve(
     port: int | None = typer.Option(None, help="HTTP port (default $MAYDAY_HTTP_PORT)."),
 ) -> None:
     """Run the HTTP app (hooks, callbacks, status page) until Ctrl-C or SIGTERM."""
+    from mayday.runtime import run_http_process
+
     current = settings()
     if current.hook_secret is None and not insecure:
         fail(

@@ -88,7 +88,7 @@ async def test_phases_move_forward_one_step_and_close_ends_the_run(
     for phase in (Phase.IDENTIFIED, Phase.MONITORING, Phase.RESOLVED, Phase.CLOSED):
         status = await _phase(client, incident_id, phase, actor)
         assert status.phase is phase
-    handle = client.get_workflow_handle(incident_id)
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
     final = await handle.result()
     assert isinstance(final, IncidentStatus)
     assert [e.kind for e in final.timeline][-4:] == ["phase"] * 4

@@ -1,0 +1,167 @@
+"""Hand alerts to incidents: route by the playbook, then signal-with-start the incident."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from mayday.incidents import INCIDENT_PREFIX
+from mayday.settings import Settings
+from playbooks import Playbook
+from playbooks.schema import AlertRoute
+from workflows.alerts import Alert, AlertDelivery, AlertStatus
+from workflows.contracts import Declaration, IncidentInput, PlaybookSnapshot
+from workflows.incident import IncidentWorkflow, initial_search_attributes
+
+MAX_KEY_LENGTH = 80
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+_keys = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+class UnroutableAlert(Exception):
+    """No alert route of the playbook matches; `field` names the alert."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Intake:
+    """What became of one delivery: incidents signalled, alerts nobody routes or nobody needs."""
+
+    incidents: list[str] = field(default_factory=list)
+    unrouted: int = 0
+    ignored: int = 0
+
+
+def incident_id_for(dedup_key: str) -> str:
+    """`incident-<key>`: lower-case, id-safe, and hashed when too long to read."""
+    slug = _UNSAFE.sub("-", dedup_key.lower()).strip("-") or "alert"
+    if len(slug) > MAX_KEY_LENGTH:
+        digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:16]
+        slug = f"{slug[: MAX_KEY_LENGTH - 17]}-{digest}"
+    return INCIDENT_PREFIX + slug
+
+
+def route_for(playbook: Playbook, item: Alert) -> AlertRoute | None:
+    """The first route whose matchers accept the alert's labels."""
+    return next((route for route in playbook.alert_routes if route.matches(item.labels)), None)
+
+
+def dedup_key(route: AlertRoute, item: Alert) -> str:
+    """The route's dedup key template rendered for the alert."""
+    try:
+        return _keys.from_string(route.dedup_key).render(
+            labels=item.labels,
+            annotations=item.annotations,
+            source=item.source,
+            fingerprint=item.fingerprint,
+            service=route.service,
+        )
+    except TemplateError as err:
+        raise UnroutableAlert(
+            f"Route {route.id!r} cannot build a dedup key for this alert: {err.message}",
+            field="labels",
+        ) from None
+
+
+async def hand_off(
+    client: Client,
+    settings: Settings,
+    playbook: Playbook,
+    snapshot: PlaybookSnapshot,
+    source: str,
+    delivery_id: str,
+    alerts: list[Alert],
+) -> Intake:
+    """Signal each routed group of alerts into its incident, starting it when firing.
+
+    Returns only after Temporal accepted every signal, so a 202 means nothing can be lost.
+    """
+    groups: dict[str, list[Alert]] = defaultdict(list)
+    routes: dict[str, AlertRoute] = {}
+    intake = Intake()
+    first_unrouted: int | None = None
+    for index, item in enumerate(alerts):
+        route = route_for(playbook, item)
+        if route is None:
+            intake.unrouted += 1
+            first_unrouted = index if first_unrouted is None else first_unrouted
+            continue
+        incident_id = incident_id_for(dedup_key(route, item))
+        groups[incident_id].append(item)
+        routes.setdefault(incident_id, route)
+    if not groups:
+        raise UnroutableAlert(
+            "No alert route of the playbook matches these labels; add a route or fix the labels.",
+            field=f"alerts.{first_unrouted or 0}.labels",
+        )
+    now = datetime.now(UTC)
+    for incident_id, group in groups.items():
+        delivery = AlertDelivery(
+            delivery_id=delivery_id, source=source, alerts=group, received_at=now
+        )
+        firing = [a for a in group if a.status is AlertStatus.FIRING]
+        if firing:
+            await _signal_with_start(
+                client, settings, snapshot, routes[incident_id], incident_id, firing[0], delivery
+            )
+            intake.incidents.append(incident_id)
+        elif await _signal_if_open(client, incident_id, delivery):
+            intake.incidents.append(incident_id)
+        else:
+            intake.ignored += len(group)
+    return intake
+
+
+async def _signal_with_start(
+    client: Client,
+    settings: Settings,
+    snapshot: PlaybookSnapshot,
+    route: AlertRoute,
+    incident_id: str,
+    first: Alert,
+    delivery: AlertDelivery,
+) -> None:
+    declaration = Declaration(
+        service=route.service,
+        severity=route.severity,
+        title=first.title,
+        actor=first.source,
+        source=first.source,
+        route=route.id,
+    )
+    inp = IncidentInput(declaration=declaration, playbook=snapshot, auto_resolve=route.auto_resolve)
+    await client.start_workflow(
+        IncidentWorkflow.run,
+        inp,
+        id=incident_id,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        start_signal="alert",
+        start_signal_args=[delivery],
+        search_attributes=initial_search_attributes(inp),
+        static_summary=f"{route.severity} · {route.service} · {first.title}",
+        memo={"title": first.title, "playbook_hash": snapshot.content_hash},
+    )
+
+
+async def _signal_if_open(client: Client, incident_id: str, delivery: AlertDelivery) -> bool:
+    """Resolved alerts never open an incident; they only reach one still running."""
+    try:
+        await client.get_workflow_handle(incident_id).signal(IncidentWorkflow.alert, delivery)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True

@@ -1,0 +1,97 @@
+"""`POST /hooks/{source}`: authenticate, parse, route and hand alerts to Temporal durably."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.service import RPCError
+
+from mayday.alert_intake import UnroutableAlert, hand_off
+from mayday.hooks import PARSERS, HookError, PayloadTooLarge, verify
+from mayday.http.temporal_link import TemporalLink
+from mayday.playbook_seam import current_playbook, snapshot
+from mayday.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HANDOFF_TIMEOUT_SECONDS = 10.0
+RETRY_AFTER_SECONDS = "5"
+
+
+def error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    """The one error shape every hook answers with."""
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    return JSONResponse({"error": message, "field": field}, status_code=status, headers=headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is larger than the {limit}-byte limit.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is larger than the {limit}-byte limit.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def register_hooks(
+    app: FastAPI, settings: Settings, link: TemporalLink, *, loopback_only: bool
+) -> None:
+    """Add the alert hook routes; `loopback_only` accepts unsigned hooks from 127.0.0.1 only."""
+    playbook = current_playbook(settings.playbook)
+    frozen = snapshot(playbook)
+    secret = settings.hook_secret.get_secret_value() if settings.hook_secret else None
+
+    @app.post("/hooks/{source}", status_code=202)
+    async def alert_hook(source: str, request: Request) -> JSONResponse:
+        parse = PARSERS.get(source)
+        if parse is None:
+            return error(404, f"Unknown hook source {source!r}; use one of {sorted(PARSERS)}.")
+        try:
+            body = await read_body(request, settings.hook_max_body_bytes)
+            verify(
+                source,
+                body,
+                request.headers,
+                secret=secret,
+                now=datetime.now(UTC),
+                loopback_only_unauthenticated=loopback_only,
+                client_host=request.client.host if request.client else "",
+            )
+            parsed = parse(body, request.headers)
+        except HookError as err:
+            return error(err.status, err.error, err.field)
+        if not parsed.alerts:
+            return JSONResponse({"incidents": [], "event": parsed.event}, status_code=202)
+        try:
+            client = await link.client()
+            intake = await asyncio.wait_for(
+                hand_off(
+                    client,
+                    settings,
+                    playbook,
+                    frozen,
+                    parsed.source,
+                    parsed.delivery_id,
+                    parsed.alerts,
+                ),
+                HANDOFF_TIMEOUT_SECONDS,
+            )
+        except UnroutableAlert as err:
+            return error(422, str(err), err.field)
+        except (RPCError, RuntimeError, TimeoutError) as err:
+            link.forget()
+            log.warning("alert hand-off to Temporal failed: %s", type(err).__name__)
+            return error(503, "Temporal is unavailable; the alert was not accepted, retry later.")
+        return JSONResponse(
+            {"incidents": intake.incidents, "unrouted": intake.unrouted, "ignored": intake.ignored},
+            status_code=202,
+        )
