@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,8 +92,7 @@ class _Checks:
     def _ref(self, path: PathKey, kind: str, value: str, ids: frozenset[str]) -> Iterator[Problem]:
         # References into a file that could not be read were already reported as that file.
         if value not in ids and kind not in self.known.unreadable:
-            choices = ", ".join(sorted(ids)[:8]) or "none defined"
-            yield path, f"unknown {kind} {value!r} (known: {choices})"
+            yield path, f"unknown {kind} {value!r}{_suggestion(value, ids)}"
 
     def _refs(
         self, path: PathKey, kind: str, values: Iterable[str], ids: frozenset[str]
@@ -280,6 +280,17 @@ class _Checks:
             yield from self._ref((*path, "service"), "service", route.service, self.known.services)
             yield from self._ref((*path, "severity"), "severity", route.severity,
                                  self.known.severities)
+
+
+def _suggestion(value: str, ids: frozenset[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(ids), n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if not ids:
+        return " (none are defined)"
+    names = sorted(ids)
+    more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+    return f" (known: {', '.join(names[:8])}{more})"
 
 
 def _first_gap(rotation: Rotation) -> datetime | None:
