@@ -29,7 +29,6 @@ class Known:
     roles: frozenset[str]
     services: frozenset[str]
     functions: frozenset[str]
-    audiences: frozenset[str]
     templates: frozenset[str]
     severities: frozenset[str]
     unreadable: frozenset[str] = frozenset()
@@ -49,7 +48,6 @@ class Known:
             roles=_keys(raw.get("roles")),
             services=_keys(raw.get("services")),
             functions=_keys(raw.get("business_functions")),
-            audiences=_keys(raw.get("audiences")),
             templates=_keys(raw.get("templates")),
             severities=frozenset(
                 str(s["id"]) for s in severities if isinstance(s, dict) and "id" in s
@@ -73,6 +71,7 @@ def cross_check(playbook: Playbook, known: Known, locator: Locator) -> list[Play
         *checks.policies(),
         *checks.roles(),
         *checks.functions(),
+        *checks.resume_order(),
         *checks.audiences(),
         *checks.routes(),
     ]
@@ -207,6 +206,16 @@ class _Checks:
                         (*action_path, "owner_role"), "role", action.owner_role, self.known.roles
                     )
 
+    def resume_order(self) -> Iterator[Problem]:
+        functions = self.pb.business_functions
+        for key in functions:
+            cycle = _cycle_from(key, {k: f.resume_after for k, f in functions.items()})
+            if cycle and cycle[0] == min(cycle):
+                yield ("business_functions", key, "resume_after"), (
+                    f"resume order is circular ({' -> '.join([*cycle, cycle[0]])}), "
+                    "so none of these functions could ever resume"
+                )
+
     def audiences(self) -> Iterator[Problem]:
         for key, audience in self.pb.audiences.items():
             path: PathKey = ("audiences", key)
@@ -280,6 +289,26 @@ class _Checks:
             yield from self._ref((*path, "service"), "service", route.service, self.known.services)
             yield from self._ref((*path, "severity"), "severity", route.severity,
                                  self.known.severities)
+
+
+def _cycle_from(start: str, after: Mapping[str, list[str]]) -> list[str]:
+    """The cycle through `start` in the resume-after graph, or [] if there is none."""
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        if node == start and path:
+            return list(path)
+        if node in path or node not in after:
+            return []
+        path.append(node)
+        for following in after[node]:
+            found = visit(following)
+            if found:
+                return found
+        path.pop()
+        return []
+
+    return visit(start)
 
 
 def _suggestion(value: str, ids: frozenset[str]) -> str:

@@ -132,3 +132,17 @@ def test_schema_import_stays_free_of_jinja2_and_yaml() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_circular_resume_order_is_reported(tmp_path: Path) -> None:
+    root = _copy_acme(tmp_path)
+    main = root / "playbook.yaml"
+    main.write_text(main.read_text().replace(
+        "    owner_role: social_officer\n", "    owner_role: social_officer\n"
+        "    resume_after: [marketing]\n", 1,
+    ))
+    with pytest.raises(PlaybookInvalid) as caught:
+        load_playbook(root)
+    [issue] = caught.value.issues
+    assert issue.path == "business_functions.marketing.resume_after"
+    assert "resume order is circular (marketing -> social -> marketing)" in issue.reason
