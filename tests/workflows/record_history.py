@@ -1,0 +1,90 @@
+"""Record a full incident history for the replay tests (run by hand, then commit the JSON)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from mayday import incidents
+from mayday.devstack import temporal_binary
+from mayday.playbook_seam import current_playbook, snapshot
+from mayday.settings import Settings
+from worker.client import DATA_CONVERTER
+from worker.run import build_worker
+from workflows.alerts import Alert, AlertDelivery, AlertStatus
+from workflows.contracts import ChangePhase, ChangeSeverity, Declaration, Reopen, Resolve
+from workflows.incident import IncidentWorkflow
+from workflows.phases import Phase
+from workflows.search_attributes import ALL
+
+OUT = Path(__file__).parent / "histories"
+
+
+async def main() -> None:
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        data_converter=DATA_CONVERTER,
+        search_attributes=ALL,
+    ) as env:
+        settings = Settings(task_queue=f"record-{uuid.uuid4().hex[:6]}")
+        frozen = snapshot(current_playbook(None))
+        actor = frozen.people[0]
+        async with build_worker(env.client, settings):
+            incident_id = await incidents.declare(
+                env.client,
+                settings,
+                Declaration(
+                    service="checkout", severity="SEV3", title="Checkout errors", actor=actor
+                ),
+                frozen,
+            )
+            handle = env.client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
+            firing = Alert(
+                source="alertmanager",
+                fingerprint="fp1",
+                status=AlertStatus.FIRING,
+                title="Checkout 5xx",
+            )
+            now = datetime.now(UTC)
+            await handle.signal(
+                IncidentWorkflow.alert,
+                AlertDelivery(
+                    delivery_id="d1", source="alertmanager", alerts=[firing], received_at=now
+                ),
+            )
+            await handle.execute_update(
+                IncidentWorkflow.change_severity, ChangeSeverity(severity="SEV2", actor=actor)
+            )
+            await handle.execute_update(
+                IncidentWorkflow.change_phase, ChangePhase(phase=Phase.IDENTIFIED, actor=actor)
+            )
+            await handle.execute_update(IncidentWorkflow.resolve, Resolve(actor=actor))
+            await handle.execute_update(
+                IncidentWorkflow.reopen, Reopen(actor=actor, reason="errors back")
+            )
+            resolved = firing.model_copy(update={"status": AlertStatus.RESOLVED})
+            await handle.signal(
+                IncidentWorkflow.alert,
+                AlertDelivery(
+                    delivery_id="d2", source="alertmanager", alerts=[resolved], received_at=now
+                ),
+            )
+            await handle.execute_update(IncidentWorkflow.resolve, Resolve(actor=actor))
+            await handle.execute_update(
+                IncidentWorkflow.change_phase, ChangePhase(phase=Phase.CLOSED, actor=actor)
+            )
+            await handle.result()
+            history = await handle.fetch_history()
+    OUT.mkdir(exist_ok=True)
+    name = f"incident-step1-{datetime.now(UTC):%Y%m%d}"
+    (OUT / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    print(OUT / f"{name}.json")  # noqa: T201
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
