@@ -1,0 +1,83 @@
+"""The words of a page and of its "handled by" notice, rendered from the playbook's templates.
+
+A playbook without the `page` / `page_acknowledged` templates (or one whose template needs a fact
+this page lacks) still pages: the plain text below is used instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from playbooks import Playbook, TemplateError, UnknownReference, render_template
+from workflows.escalation_contracts import NotifyRequest
+
+TEMPLATES = {"page": "page", "ack-notice": "page_acknowledged"}
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What a provider needs besides the address."""
+
+    body: str
+    subject: str | None = None
+    html: str | None = None
+    voice_text: str | None = None
+
+
+def page_text(playbook: Playbook, request: NotifyRequest) -> PageText:
+    """Render the request's template for its channel, or the plain fallback."""
+    acked_by = _display_name(playbook, request.acked_by)
+    context = {
+        "incident": {
+            "id": request.incident_id,
+            "severity": request.severity or "",
+            "title": request.summary,
+            "service_name": _service_name(playbook, request.service),
+            "url": str(playbook.company.internal_status_url),
+        },
+        "page": {
+            "role": request.role_name or "on-call responder",
+            "reason": request.summary,
+            "level": request.level,
+            **({"acked_by": acked_by} if acked_by else {}),
+        },
+    }
+    if request.severity and request.service:
+        try:
+            rendered = render_template(
+                playbook, TEMPLATES[request.purpose], request.channel, context
+            )
+        except (TemplateError, UnknownReference):
+            pass
+        else:
+            if request.channel == "voice":
+                return PageText(body=rendered.body, voice_text=rendered.body)
+            return PageText(body=rendered.body, subject=rendered.subject, html=rendered.html)
+    return _plain(request, acked_by)
+
+
+def _plain(request: NotifyRequest, acked_by: str | None) -> PageText:
+    if request.purpose == "ack-notice":
+        body = f"Handled by {acked_by or 'a responder'}: {request.summary}. No action needed."
+        subject = f"Handled: {request.summary}"
+    else:
+        body = (
+            f"PAGE (level {request.level}): {request.summary}. "
+            f"Reply ACK or run: mayday ack {request.incident_id}"
+        )
+        subject = f"PAGE: {request.summary}"
+    if request.channel == "voice":
+        return PageText(body=body, voice_text=body)
+    return PageText(body=body, subject=subject if request.channel == "email" else None)
+
+
+def _display_name(playbook: Playbook, person_id: str | None) -> str | None:
+    if person_id is None:
+        return None
+    person = playbook.directory.people.get(person_id)
+    return person.name if person is not None else person_id
+
+
+def _service_name(playbook: Playbook, service_id: str | None) -> str:
+    service = playbook.services.get(service_id or "")
+    return service.name if service is not None else (service_id or "")

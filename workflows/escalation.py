@@ -1,0 +1,322 @@
+"""EscalationWorkflow: page one target through the levels of a policy until someone acks.
+
+Each level resolves who is on call (an activity, at workflow time), notifies every person on
+their first channel that works, and waits for an ack for the level's timeout times time_scale. An
+ack is one state: once accepted no page is scheduled again, pages still in flight are cancelled,
+and everyone paged so far is told who has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.escalation_contracts import (
+        NOT_MOBILE,
+        AckInput,
+        AckResult,
+        ChannelKind,
+        EscalationInput,
+        LevelMember,
+        NotifyRequest,
+        NotifyResult,
+        PageEvent,
+        PageOutcome,
+        PageState,
+        PageStatus,
+        PageTarget,
+        ResolvedLevel,
+        ResolveLevelRequest,
+    )
+    from workflows.incident import rejected
+
+CHANNEL_LABELS = {"sms": "SMS", "voice": "Voice call", "email": "Email"}
+FALLBACK_LEVEL = 0
+RESOLVE_TIMEOUT = timedelta(seconds=10)
+SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+)
+
+
+@workflow.defn
+class EscalationWorkflow:
+    """Pages one target (role, rotation or person) until an ack or the policy is exhausted."""
+
+    @workflow.init
+    def __init__(self, inp: EscalationInput) -> None:
+        self._input = inp
+        self._level = 0
+        self._round = 1
+        self._ack: AckResult | None = None
+        self._ack_via: str | None = None
+        self._exhausted = False
+        # Person id → their channels, in the order they were first paged.
+        self._paged: dict[str, list[ChannelKind]] = {}
+        self._events: list[PageEvent] = []
+
+    @workflow.run
+    async def run(self, inp: EscalationInput) -> PageStatus:
+        self._publish()
+        policy = inp.policy
+        for round_number in range(1, policy.repeat + 2):
+            for number, level in enumerate(policy.levels, start=1):
+                if self._ack is not None:
+                    break
+                self._round, self._level = round_number, number
+                window = level.ack_timeout * inp.time_scale
+                await self._run_level(number, level.targets, window)
+        if self._ack is None:
+            await self._page_fallback(policy.fallback, policy.levels[-1].ack_timeout)
+        if self._ack is not None:
+            await self._send_ack_notices()
+        else:
+            self._exhausted = True
+            self._event(self._level, "exhausted")
+            self._publish()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    @workflow.update(description="Take the page; every other channel stops and all are told.")
+    def ack(self, inp: AckInput) -> AckResult:
+        if self._ack is not None:
+            # Two acks in one workflow task: the validator of the second ran before the first.
+            raise rejected(f"Already acknowledged by {self._ack.acked_by}.")
+        self._ack = AckResult(acked_by=inp.actor, at=workflow.now(), level=self._level)
+        self._ack_via = inp.channel
+        self._event(self._level, "acked", person=inp.actor, channel=inp.channel)
+        self._publish()
+        return self._ack
+
+    @ack.validator
+    def _validate_ack(self, inp: AckInput) -> None:
+        if self._ack is not None:
+            raise rejected(
+                f"Already acknowledged by {self._ack.acked_by} "
+                f"at {self._ack.at:%H:%M:%S}Z (level {self._ack.level})."
+            )
+        if self._exhausted:
+            raise rejected("The page is exhausted; page again from the incident.")
+        if inp.actor not in self._paged:
+            paged = ", ".join(self._paged) or "nobody yet"
+            raise rejected(f"{inp.actor!r} was not paged by this page (paged: {paged}).")
+
+    @workflow.query(description="State of the page: level, who was paged, who acked, events.")
+    def page_status(self) -> PageStatus:
+        return self._status()
+
+    async def _run_level(self, number: int, targets: list[PageTarget], window: timedelta) -> None:
+        """Notify a level and wait for its ack; a level with nobody reachable ends at once."""
+        members = await self._resolve(number, targets)
+        if not members:
+            return
+        sending = asyncio.create_task(self._notify_all(members, number, window))
+        try:
+            await workflow.wait_condition(
+                lambda: self._ack is not None or (sending.done() and sending.result() == 0),
+                timeout=window,
+                timeout_summary=f"ack timeout, level {number}",
+            )
+        except TimeoutError:
+            self._event(number, "ack-timeout")
+        finally:
+            await _stop(sending)
+
+    async def _resolve(self, number: int, targets: list[PageTarget]) -> list[LevelMember]:
+        request = ResolveLevelRequest(
+            incident_id=self._input.incident_id,
+            targets=targets,
+            both_primary_and_backup=self._input.both_primary_and_backup,
+            at=workflow.now(),
+        )
+        try:
+            resolved: ResolvedLevel = await workflow.execute_activity(
+                "resolve_level",
+                request,
+                result_type=ResolvedLevel,
+                start_to_close_timeout=RESOLVE_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary=f"who is on call, level {number}" if number else "who is on call, fallback",
+            )
+        except ActivityError as err:
+            self._event(number, "no-one-on-call", detail=_error_type(err))
+            return []
+        for target_id in resolved.unresolved:
+            self._event(number, "no-one-on-call", detail=target_id)
+        return resolved.members
+
+    async def _notify_all(self, members: list[LevelMember], number: int, window: timedelta) -> int:
+        """Page every member concurrently; the number reached on some channel."""
+        reached = await asyncio.gather(
+            *(self._notify_person(m, number, window, notice=False) for m in members)
+        )
+        return sum(reached)
+
+    async def _notify_person(
+        self, member: LevelMember, number: int, window: timedelta, *, notice: bool
+    ) -> bool:
+        """Try the person's channels in preference order until one is accepted."""
+        remaining = list(member.channels)
+        purpose = "ack-notice" if notice else "page"
+        while remaining:
+            if not notice and self._ack is not None:
+                return False
+            channel = remaining.pop(0)
+            if not notice:
+                self._paged.setdefault(member.person, list(member.channels))
+            nid = self._notification_id(purpose, number, member.person, channel)
+            label = CHANNEL_LABELS[channel]
+            summary = (
+                f"{label} notice to {member.slot}, handled"
+                if notice
+                else f"{label} to {member.slot}, " + (f"level {number}" if number else "fallback")
+            )
+            try:
+                result: NotifyResult = await workflow.execute_activity(
+                    "notify",
+                    self._request(nid, purpose, member.person, channel, number),
+                    result_type=NotifyResult,
+                    schedule_to_close_timeout=window,
+                    start_to_close_timeout=min(window, SEND_ATTEMPT_TIMEOUT),
+                    retry_policy=SEND_RETRY,
+                    summary=summary,
+                )
+            except ActivityError as err:
+                kind = _error_type(err)
+                self._event(number, "failed", member.person, channel, kind, nid)
+                if kind == NOT_MOBILE and "voice" in remaining:
+                    remaining.remove("voice")
+                    remaining.insert(0, "voice")
+                continue
+            except asyncio.CancelledError:
+                self._event(number, "cancelled", member.person, channel, None, nid)
+                raise
+            self._event(
+                number,
+                "notified" if notice else "paged",
+                member.person,
+                channel,
+                result.status,
+                nid,
+            )
+            self._publish()
+            return True
+        return False
+
+    async def _page_fallback(self, target: PageTarget | None, timeout: timedelta) -> None:
+        if target is None:
+            return
+        members = await self._resolve(FALLBACK_LEVEL, [target])
+        window = timeout * self._input.time_scale
+        await asyncio.gather(
+            *(self._notify_person(m, FALLBACK_LEVEL, window, notice=False) for m in members)
+        )
+
+    async def _send_ack_notices(self) -> None:
+        window = self._input.policy.levels[0].ack_timeout * self._input.time_scale
+        members = [
+            LevelMember(person=person, slot="paged", channels=channels)
+            for person, channels in self._paged.items()
+        ]
+        await asyncio.gather(
+            *(self._notify_person(m, self._level, window, notice=True) for m in members)
+        )
+
+    def _notification_id(self, purpose: str, level: int, person: str, channel: str) -> str:
+        # The workflow id (`<incident>-page-<n>`) keeps two pages of one incident apart.
+        page = workflow.info().workflow_id
+        kind = self._input.purpose if purpose == "page" else purpose
+        return f"{page}:{kind}:{level}:{self._round}:{person}:{channel}"
+
+    def _request(
+        self, nid: str, purpose: str, person: str, channel: ChannelKind, level: int
+    ) -> NotifyRequest:
+        inp = self._input
+        return NotifyRequest(
+            notification_id=nid,
+            incident_id=inp.incident_id,
+            purpose="ack-notice" if purpose == "ack-notice" else "page",
+            person=person,
+            channel=channel,
+            level=level,
+            summary=inp.summary,
+            severity=inp.severity,
+            service=inp.service,
+            role_name=inp.role_name,
+            acked_by=self._ack.acked_by if self._ack is not None else None,
+        )
+
+    def _event(
+        self,
+        level: int,
+        outcome: PageOutcome,
+        person: str | None = None,
+        channel: str | None = None,
+        detail: str | None = None,
+        notification_id: str | None = None,
+    ) -> None:
+        self._events.append(
+            PageEvent(
+                at=workflow.now(),
+                level=level,
+                round=self._round,
+                person=person,
+                channel=channel,
+                outcome=outcome,
+                detail=detail,
+                notification_id=notification_id,
+            )
+        )
+
+    def _state(self) -> PageState:
+        if self._ack is not None:
+            return "acked"
+        return "exhausted" if self._exhausted else "notifying"
+
+    def _publish(self) -> None:
+        holder = f" by `{self._ack.acked_by}`" if self._ack is not None else ""
+        workflow.set_current_details(
+            f"Page of `{self._input.target}` · **{self._state()}**{holder}\n\n"
+            f"Level {self._level}/{len(self._input.policy.levels)}, "
+            f"round {self._round}/{self._input.policy.repeat + 1}, paged {len(self._paged)}"
+        )
+
+    def _status(self) -> PageStatus:
+        ack = self._ack
+        return PageStatus(
+            incident_id=self._input.incident_id,
+            target=self._input.target,
+            state=self._state(),
+            level=self._level,
+            round=self._round,
+            acked_by=ack.acked_by if ack else None,
+            acked_at=ack.at if ack else None,
+            acked_via=self._ack_via,
+            paged=list(self._paged),
+            events=list(self._events),
+        )
+
+
+async def _stop(task: asyncio.Task[int]) -> None:
+    """Cancel a level's sends still in flight (ack or timeout) and wait until they have stopped."""
+    if task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _error_type(err: ActivityError) -> str:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type:
+        return cause.type
+    return type(cause).__name__ if cause is not None else "ActivityError"

@@ -1,0 +1,190 @@
+"""Contracts of the escalation workflow and its activities: policy, ack, status, page events.
+
+Every model here crosses the Temporal boundary, so fields are only ever added with defaults.
+People are named by directory id and channels by kind; addresses never appear here, they are
+resolved inside the notify activity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from playbooks.schema import EscalationPolicy
+
+ChannelKind = Literal["sms", "voice", "email"]
+TargetKind = Literal["rotation", "role", "person", "team"]
+Slot = Literal["primary", "backup", "both"]
+PageState = Literal["notifying", "acked", "exhausted"]
+PageOutcome = Literal[
+    "paged",
+    "failed",
+    "cancelled",
+    "no-one-on-call",
+    "ack-timeout",
+    "acked",
+    "exhausted",
+    "notified",
+]
+
+NOT_MOBILE = "DeliveryNotMobile"
+"""ApplicationError type of a number that cannot take SMS; the page moves to voice."""
+
+
+class PageTarget(BaseModel):
+    """Who a level pages: a rotation's or role's slot, one person, or a whole team."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: TargetKind
+    id: str
+    slot: Slot = "primary"
+
+
+class PolicyLevel(BaseModel):
+    """Notify these targets, then wait `ack_timeout` (before time scaling) for an ack."""
+
+    model_config = ConfigDict(frozen=True)
+
+    targets: list[PageTarget] = Field(min_length=1)
+    ack_timeout: timedelta
+
+
+class PagePolicy(BaseModel):
+    """An escalation policy as plain data: levels, extra rounds, and who to page when exhausted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    levels: list[PolicyLevel] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, description="Extra rounds through every level.")
+    fallback: PageTarget | None = None
+
+
+def page_policy(policy: EscalationPolicy, *, fallback: PageTarget | None = None) -> PagePolicy:
+    """The plain-data form of a playbook escalation policy."""
+    levels = []
+    for level in policy.levels:
+        targets = []
+        for target in level.targets:
+            kind: TargetKind
+            for kind in ("rotation", "role", "person", "team"):
+                name = getattr(target, kind)
+                if name:
+                    targets.append(PageTarget(kind=kind, id=name, slot=target.slot))
+        levels.append(PolicyLevel(targets=targets, ack_timeout=level.ack_timeout))
+    return PagePolicy(id=policy.id, levels=levels, repeat=policy.repeat, fallback=fallback)
+
+
+class EscalationInput(BaseModel):
+    """Input of EscalationWorkflow: one page of one target through a policy."""
+
+    incident_id: str
+    target: str = Field(description="Role, rotation or person id being paged (display only).")
+    policy: PagePolicy
+    time_scale: float = Field(default=1.0, gt=0)
+    purpose: str = Field(default="page", description='Why, e.g. "page", "ic-page".')
+    summary: str = Field(description="PII-free reason for the page, quoted in its text.")
+    both_primary_and_backup: bool = Field(
+        default=False, description="Page primary and backup together (IC, Business Lead)."
+    )
+    severity: str | None = None
+    service: str | None = None
+    role_name: str | None = Field(default=None, description='e.g. "Incident Commander".')
+
+
+class AckInput(BaseModel):
+    """Decision: the actor takes the page."""
+
+    actor: str
+    channel: str = Field(default="cli", description="Door the ack came through: cli, sms, voice…")
+
+
+class AckResult(BaseModel):
+    """Who holds the page after an accepted ack."""
+
+    acked_by: str
+    at: datetime
+    level: int
+
+
+class PageEvent(BaseModel):
+    """One step of a page, for the incident's timeline."""
+
+    at: datetime
+    level: int = Field(description="1-based level; 0 for the fallback page and ack notices.")
+    round: int = 1
+    person: str | None = None
+    channel: str | None = None
+    outcome: PageOutcome
+    detail: str | None = Field(default=None, description="Error type or provider status.")
+    notification_id: str | None = None
+
+
+class PageStatus(BaseModel):
+    """What the page_status query and the workflow result report."""
+
+    incident_id: str
+    target: str
+    state: PageState
+    level: int
+    round: int
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    acked_via: str | None = None
+    paged: list[str] = Field(default_factory=list, description="Everyone paged so far.")
+    events: list[PageEvent] = Field(default_factory=list)
+
+
+class LevelMember(BaseModel):
+    """A person a level resolved to, the slot they hold, and their channels in preference order."""
+
+    person: str
+    slot: str = Field(description='"on-call", "backup", "team" or "person": summary wording.')
+    channels: list[ChannelKind]
+
+
+class ResolveLevelRequest(BaseModel):
+    """Who does this level page at `at`?"""
+
+    incident_id: str
+    targets: list[PageTarget]
+    both_primary_and_backup: bool = False
+    at: datetime
+
+
+class ResolvedLevel(BaseModel):
+    """The people of a level, deduplicated in target order; empty when nobody is on call."""
+
+    members: list[LevelMember] = Field(default_factory=list)
+    unresolved: list[str] = Field(
+        default_factory=list, description="Target ids that had nobody (or are unknown)."
+    )
+
+
+class NotifyRequest(BaseModel):
+    """Send one notification to one person on one channel."""
+
+    notification_id: str
+    incident_id: str
+    purpose: Literal["page", "ack-notice"]
+    person: str
+    channel: ChannelKind
+    level: int
+    summary: str
+    severity: str | None = None
+    service: str | None = None
+    role_name: str | None = None
+    acked_by: str | None = Field(default=None, description="Directory id, for ack notices.")
+
+
+class NotifyResult(BaseModel):
+    """A provider's acceptance of a notification."""
+
+    notification_id: str
+    provider: str
+    provider_id: str
+    status: str
