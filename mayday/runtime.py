@@ -20,6 +20,7 @@ from mayday.devstack import (
     install_stop_signals,
 )
 from mayday.http.app import create_app
+from mayday.http.hooks import Unsigned
 from mayday.settings import Settings
 from worker.client import connect, metrics_runtime
 from worker.run import build_worker, run_until
@@ -35,13 +36,13 @@ class EmbeddedHttpServer(uvicorn.Server):
         yield
 
 
-def http_server(settings: Settings, *, dev_mode: bool = False) -> EmbeddedHttpServer:
+def http_server(settings: Settings, *, unsigned: Unsigned = Unsigned.NOBODY) -> EmbeddedHttpServer:
     """The HTTP app on the settings' host and port, connecting to Temporal lazily."""
 
     async def factory() -> Client:
         return await connect(settings)
 
-    app = create_app(settings, factory, dev_mode=dev_mode)
+    app = create_app(settings, factory, unsigned=unsigned)
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
     )
@@ -65,11 +66,12 @@ async def run_worker_process(settings: Settings) -> None:
     await run_until(build_worker(client, settings), stop)
 
 
-async def run_http_process(settings: Settings) -> None:
+async def run_http_process(settings: Settings, *, insecure: bool = False) -> None:
     """`mayday serve`: the HTTP app until Ctrl-C or SIGTERM."""
     stop = asyncio.Event()
     install_stop_signals(stop)
-    await serve_http(http_server(settings), stop)
+    unsigned = Unsigned.ANYONE if insecure else Unsigned.NOBODY
+    await serve_http(http_server(settings, unsigned=unsigned), stop)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None
         runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
         client = await connect(settings, runtime=runtime)
         worker = build_worker(client, settings)
-        http = http_server(settings, dev_mode=True)
+        http = http_server(settings, unsigned=Unsigned.LOOPBACK)
         console.print(f"[bold]mayday dev[/] — data in {data_dir}")
         console.print(f"  Temporal   {config.address} (namespace {settings.temporal_namespace})")
         console.print(f"  Web UI     {config.ui_url}")

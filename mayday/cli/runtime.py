@@ -59,4 +59,4 @@ def serve(
         )
     if port is not None:
         current = current.model_copy(update={"http_port": port})
-    run(run_http_process(current))
+    run(run_http_process(current, insecure=insecure))

@@ -6,15 +6,15 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from mayday import __version__
-from mayday.http.hooks import register_hooks
+from mayday.http.hooks import Unsigned, register_hooks
 from mayday.http.temporal_link import ClientFactory, TemporalLink
 from mayday.settings import Settings
 
 
 def create_app(
-    settings: Settings, client_factory: ClientFactory, *, dev_mode: bool = False
+    settings: Settings, client_factory: ClientFactory, *, unsigned: Unsigned = Unsigned.NOBODY
 ) -> FastAPI:
-    """The mayday HTTP app; in `dev_mode` unsigned hooks are accepted from loopback only."""
+    """The mayday HTTP app; `unsigned` says who may post hooks when no secret is set."""
     app = FastAPI(title="mayday", version=__version__)
     link = TemporalLink(client_factory)
     app.state.settings = settings
@@ -34,5 +34,5 @@ def create_app(
             headers={"Retry-After": "5"},
         )
 
-    register_hooks(app, settings, link, loopback_only=dev_mode)
+    register_hooks(app, settings, link, unsigned=unsigned)
     return app

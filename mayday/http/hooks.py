@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -42,10 +43,21 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+class Unsigned(StrEnum):
+    """Who may post hooks without credentials when no hook secret is configured."""
+
+    NOBODY = "nobody"
+    LOOPBACK = "loopback"
+    ANYONE = "anyone"
+
+
 def register_hooks(
-    app: FastAPI, settings: Settings, link: TemporalLink, *, loopback_only: bool
+    app: FastAPI, settings: Settings, link: TemporalLink, *, unsigned: Unsigned
 ) -> None:
-    """Add the alert hook routes; `loopback_only` accepts unsigned hooks from 127.0.0.1 only."""
+    """Add the alert hook routes; `unsigned` says who may skip authentication without a secret.
+
+    A configured hook secret always wins: every delivery must then be authentic.
+    """
     playbook = current_playbook(settings.playbook)
     frozen = snapshot(playbook)
     secret = settings.hook_secret.get_secret_value() if settings.hook_secret else None
@@ -57,15 +69,16 @@ def register_hooks(
             return error(404, f"Unknown hook source {source!r}; use one of {sorted(PARSERS)}.")
         try:
             body = await read_body(request, settings.hook_max_body_bytes)
-            verify(
-                source,
-                body,
-                request.headers,
-                secret=secret,
-                now=datetime.now(UTC),
-                loopback_only_unauthenticated=loopback_only,
-                client_host=request.client.host if request.client else "",
-            )
+            if secret or unsigned is not Unsigned.ANYONE:
+                verify(
+                    source,
+                    body,
+                    request.headers,
+                    secret=secret,
+                    now=datetime.now(UTC),
+                    loopback_only_unauthenticated=unsigned is Unsigned.LOOPBACK,
+                    client_host=request.client.host if request.client else "",
+                )
             parsed = parse(body, request.headers)
         except HookError as err:
             return error(err.status, err.error, err.field)

@@ -174,3 +174,11 @@ async def test_cli_exit_codes_are_stable_across_runs(cli_settings_env: dict[str,
     for _ in range(5):
         result = await run_cli_async("list", "--json", env=cli_settings_env)
         assert result.code == 0, result.stderr
+
+
+async def test_serve_refuses_to_start_without_a_hook_secret(
+    cli_settings_env: dict[str, str],
+) -> None:
+    result = await run_cli_async("serve", env=cli_settings_env)
+    assert result.code == 2
+    assert "MAYDAY_HOOK_SECRET" in result.stderr

@@ -12,9 +12,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.e2e.test_alert_hooks import alertmanager_payload
 from tests.helpers import REPO, cli_env, free_port, run_cli
 
 STARTUP_BUDGET_SECONDS = 30.0
@@ -44,6 +46,16 @@ def _processes_using(path: Path) -> list[int]:
         if str(path) in cmdline and "start-dev" in cmdline:
             pids.append(int(entry.name))
     return pids
+
+
+def _post(url: str, body: bytes) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
 
 
 class DevStack:
@@ -153,6 +165,31 @@ def test_dev_stack_serves_keeps_incidents_and_stops_cleanly(stack: DevStack) -> 
         check=True,
     )
     assert incident_id in listed.stdout
+
+    # mayday dev accepts unsigned hooks from loopback; a redelivery joins the same incident.
+    alert = json.dumps(alertmanager_payload("CheckoutDevStack")).encode()
+    hook = f"http://127.0.0.1:{stack.http_port}/hooks/alertmanager"
+    first, second = _post(hook, alert), _post(hook, alert)
+    assert first["incidents"] == second["incidents"]
+    [alert_incident] = first["incidents"]
+    runs = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "temporal"),
+            "workflow",
+            "list",
+            "--address",
+            f"127.0.0.1:{stack.temporal_port}",
+            "--query",
+            f'WorkflowId="{alert_incident}"',
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert len(json.loads(runs.stdout)) == 1
 
     output = stack.interrupt()
     assert stack.process is not None and stack.process.returncode == 0, output

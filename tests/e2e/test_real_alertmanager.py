@@ -59,8 +59,9 @@ async def app_port(settings: Settings, client: Client) -> AsyncIterator[int]:
     port = free_port()
     secured = settings.model_copy(update={"hook_secret": SecretStr(SECRET), "http_port": port})
     server = EmbeddedHttpServer(
-        uvicorn.Config(create_app(secured, factory), host="127.0.0.1", port=port,
-                       log_level="warning")
+        uvicorn.Config(
+            create_app(secured, factory), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     stop = asyncio.Event()
     task = asyncio.create_task(serve_http(server, stop))
@@ -81,10 +82,16 @@ def alertmanager(app_port: int, tmp_path_factory: pytest.TempPathFactory) -> Ite
     config.write_text(CONFIG.format(port=app_port, secret=SECRET))
     port = free_port()
     process = subprocess.Popen(
-        [ALERTMANAGER, f"--config.file={config}", f"--storage.path={folder / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-         "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=(folder / "log").open("wb"),
+        [
+            ALERTMANAGER,
+            f"--config.file={config}",
+            f"--storage.path={folder / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(folder / "log").open("wb"),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -133,8 +140,9 @@ async def test_real_alertmanager_opens_an_incident_and_resolve_flows_through(
 
         await assert_eventually(opened, timeout=30, interval=0.5)
 
-        resolved = await http.post(f"{alertmanager}/api/v2/alerts",
-                                   json=_alert(alertname, ends_at=datetime.now(UTC)))
+        resolved = await http.post(
+            f"{alertmanager}/api/v2/alerts", json=_alert(alertname, ends_at=datetime.now(UTC))
+        )
         assert resolved.status_code == 200
 
         async def resolved_on_timeline() -> None:
