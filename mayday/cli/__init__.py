@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from mayday.cli import incidents, playbook, runtime
+from mayday.cli import incidents, outbox, playbook, runtime
 
 app = typer.Typer(
     name="mayday",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.registered_commands += runtime.app.registered_commands
 app.registered_commands += incidents.app.registered_commands
+app.registered_commands += outbox.app.registered_commands
 app.add_typer(playbook.app, name="playbook")
 
 

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from mayday import __version__
 from mayday.http.hooks import Unsigned, register_hooks
+from mayday.http.metrics import HookMetrics, register_metrics
 from mayday.http.temporal_link import ClientFactory, TemporalLink
 from mayday.settings import Settings
 
@@ -34,5 +35,7 @@ def create_app(
             headers={"Retry-After": "5"},
         )
 
-    register_hooks(app, settings, link, unsigned=unsigned)
+    metrics = HookMetrics()
+    register_hooks(app, settings, link, metrics, unsigned=unsigned)
+    register_metrics(app, metrics)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -13,6 +14,7 @@ from temporalio.service import RPCError
 
 from mayday.alert_intake import UnroutableAlert, hand_off
 from mayday.hooks import PARSERS, HookError, PayloadTooLarge, verify
+from mayday.http.metrics import HookMetrics
 from mayday.http.temporal_link import TemporalLink
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
@@ -52,7 +54,12 @@ class Unsigned(StrEnum):
 
 
 def register_hooks(
-    app: FastAPI, settings: Settings, link: TemporalLink, *, unsigned: Unsigned
+    app: FastAPI,
+    settings: Settings,
+    link: TemporalLink,
+    metrics: HookMetrics,
+    *,
+    unsigned: Unsigned,
 ) -> None:
     """Add the alert hook routes; `unsigned` says who may skip authentication without a secret.
 
@@ -64,6 +71,15 @@ def register_hooks(
 
     @app.post("/hooks/{source}", status_code=202)
     async def alert_hook(source: str, request: Request) -> JSONResponse:
+        began = time.perf_counter()
+        response = await handle(source, request)
+        label = source if source in PARSERS else "unknown"
+        metrics.deliveries.labels(label, str(response.status_code)).inc()
+        if response.status_code == 202:
+            metrics.handoff_seconds.labels(label).observe(time.perf_counter() - began)
+        return response
+
+    async def handle(source: str, request: Request) -> JSONResponse:
         parse = PARSERS.get(source)
         if parse is None:
             return error(404, f"Unknown hook source {source!r}; use one of {sorted(PARSERS)}.")

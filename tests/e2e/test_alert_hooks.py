@@ -267,3 +267,12 @@ async def test_temporal_unavailable_is_503_with_retry_after(settings: Settings) 
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert "Temporal is unavailable" in response.json()["error"]
+
+
+async def test_metrics_count_deliveries_by_source_and_status(hooks: httpx.AsyncClient) -> None:
+    await post_alertmanager(hooks, alertmanager_payload(unique_alertname()))
+    await hooks.post("/hooks/alertmanager", content=b"{", headers=bearer())
+    text = (await hooks.get("/metrics")).text
+    assert 'mayday_hook_deliveries_total{source="alertmanager",status="202"}' in text
+    assert 'mayday_hook_deliveries_total{source="alertmanager",status="400"}' in text
+    assert "mayday_hook_handoff_seconds_bucket" in text
