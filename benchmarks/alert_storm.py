@@ -233,3 +233,6 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    sys.stdout.flush()
+    # Temporal's Rust bridge can abort the interpreter at exit (sdk-python #300).
+    os._exit(0)

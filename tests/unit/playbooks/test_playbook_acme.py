@@ -9,11 +9,22 @@ from playbooks import Playbook, default_playbook_path, load_playbook
 from playbooks.schema import Playbook as SchemaPlaybook
 
 TECHNICAL_ROLES = {
-    "incident_commander", "deputy", "scribe", "customer_liaison", "internal_liaison",
+    "incident_commander",
+    "deputy",
+    "scribe",
+    "customer_liaison",
+    "internal_liaison",
 }
 BUSINESS_ROLES = {
-    "business_lead", "technical_slt", "marketing_officer", "social_officer", "media_officer",
-    "legal_officer", "messaging_officer", "elt_approver", "support_lead",
+    "business_lead",
+    "technical_slt",
+    "marketing_officer",
+    "social_officer",
+    "media_officer",
+    "legal_officer",
+    "messaging_officer",
+    "elt_approver",
+    "support_lead",
 }
 MESSAGE_LOOP = ["draft", "review", "tech_check", "approve", "approve", "send"]
 
@@ -97,26 +108,39 @@ def test_approval_chains_are_the_message_creation_loop(acme: Playbook) -> None:
 
 def test_a_template_for_every_message_the_guides_list(acme: Playbook) -> None:
     expected = {
-        "internal_investigating": {"email", "sms"}, "internal_identified": {"email", "sms"},
-        "internal_monitoring": {"email", "sms"}, "internal_resolved": {"email", "sms"},
+        "internal_investigating": {"email", "sms"},
+        "internal_identified": {"email", "sms"},
+        "internal_monitoring": {"email", "sms"},
+        "internal_resolved": {"email", "sms"},
         "executive_summary": {"email", "sms"},
-        "external_initial": {"email", "sms"}, "external_scoping": {"email", "sms"},
-        "external_update": {"email", "sms"}, "external_long": {"email", "sms"},
+        "external_initial": {"email", "sms"},
+        "external_scoping": {"email", "sms"},
+        "external_update": {"email", "sms"},
+        "external_long": {"email", "sms"},
         "external_resolution": {"email", "sms"},
-        "strategic_customer": {"email"}, "strategic_customer_resolution": {"email"},
-        "customer_follow_up": {"email"}, "sms_short_update": {"sms"},
-        "page": {"email", "sms", "voice"}, "holding_statement": {"email", "sms"},
-        "holding_statement_internal": {"email", "sms"}, "preliminary_analysis": {"email"},
-        "postmortem_internal": {"email"}, "postmortem_external": {"email"},
-        "security_breach_statement": {"email"}, "security_internal": {"email", "sms"},
+        "strategic_customer": {"email"},
+        "strategic_customer_resolution": {"email"},
+        "customer_follow_up": {"email"},
+        "sms_short_update": {"sms"},
+        "page": {"email", "sms", "voice"},
+        "holding_statement": {"email", "sms"},
+        "holding_statement_internal": {"email", "sms"},
+        "preliminary_analysis": {"email"},
+        "postmortem_internal": {"email"},
+        "postmortem_external": {"email"},
+        "security_breach_statement": {"email"},
+        "security_internal": {"email", "sms"},
     }
     for template_id, channels in expected.items():
         assert set(acme.templates[template_id].channels()) == channels, template_id
     for template in acme.templates.values():
         if template.email is not None:
             assert template.email.html is not None or template.id in {
-                "page_acknowledged", "comms_reminder", "approval_request",
-                "preliminary_analysis", "security_internal",
+                "page_acknowledged",
+                "comms_reminder",
+                "approval_request",
+                "preliminary_analysis",
+                "security_internal",
             }
 
 

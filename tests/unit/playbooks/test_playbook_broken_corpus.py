@@ -16,65 +16,102 @@ MARKER = "# expect"
 # case -> the issues it must produce, in report order: (file, path, part of the reason)
 EXPECTED: dict[str, list[tuple[str, str, str]]] = {
     "alert_route_bad_regex": [
-        ("alert_route_bad_regex.yaml", "alert_routes[0].match_re",
-         "'(Checkout' is not a regular expression"),
+        (
+            "alert_route_bad_regex.yaml",
+            "alert_routes[0].match_re",
+            "'(Checkout' is not a regular expression",
+        ),
     ],
     "alert_route_unknown_service": [
         ("alert_route_unknown_service.yaml", "alert_routes[0].service", "unknown service 'cart'"),
     ],
     "approval_chain_slower_than_cadence": [
-        ("approval_chain_slower_than_cadence.yaml", "audiences.everyone.cadence.update_every",
-         "impossible cadence: the approval chain takes up to 32m"),
+        (
+            "approval_chain_slower_than_cadence.yaml",
+            "audiences.everyone.cadence.update_every",
+            "impossible cadence: the approval chain takes up to 32m",
+        ),
     ],
     "approval_role_without_rotation": [
-        ("approval_role_without_rotation.yaml", "roles.legal_officer.rotation",
-         "unknown rotation 'legal-oncall'"),
-        ("approval_role_without_rotation.yaml", "audiences.everyone.approval_chain[1].roles[0]",
-         "whose rotation 'legal-oncall' does not exist"),
+        (
+            "approval_role_without_rotation.yaml",
+            "roles.legal_officer.rotation",
+            "unknown rotation 'legal-oncall'",
+        ),
+        (
+            "approval_role_without_rotation.yaml",
+            "audiences.everyone.approval_chain[1].roles[0]",
+            "whose rotation 'legal-oncall' does not exist",
+        ),
     ],
     "audience_without_channel": [
-        ("audience_without_channel.yaml", "audiences.everyone.channels",
-         "audience has no channel"),
+        ("audience_without_channel.yaml", "audiences.everyone.channels", "audience has no channel"),
     ],
     "bad_phone_number": [
-        ("bad_phone_number.yaml", "directory.people.ann-lee.channels[0]",
-         "sms channel needs an E.164 number"),
+        (
+            "bad_phone_number.yaml",
+            "directory.people.ann-lee.channels[0]",
+            "sms channel needs an E.164 number",
+        ),
     ],
     "bad_time_zone": [
-        ("bad_time_zone.yaml", "directory.people.ann-lee.timezone",
-         "'Mars/Olympus_Mons' is not an IANA time zone"),
+        (
+            "bad_time_zone.yaml",
+            "directory.people.ann-lee.timezone",
+            "'Mars/Olympus_Mons' is not an IANA time zone",
+        ),
     ],
     "custom_handoff_without_interval": [
-        ("custom_handoff_without_interval.yaml", "rotations.web-oncall.layers[0]",
-         "a custom handoff needs 'every'"),
+        (
+            "custom_handoff_without_interval.yaml",
+            "rotations.web-oncall.layers[0]",
+            "a custom handoff needs 'every'",
+        ),
     ],
     "duplicate_person_id": [
-        ("duplicate_person_id.yaml", "directory.people.ann-lee",
-         "duplicate key 'ann-lee' (first defined on line 28)"),
+        (
+            "duplicate_person_id.yaml",
+            "directory.people.ann-lee",
+            "duplicate key 'ann-lee' (first defined on line 28)",
+        ),
     ],
     "duplicate_severity_id": [
         ("duplicate_severity_id.yaml", "severities[2].id", "duplicate severity id 'SEV2'"),
     ],
     "duration_without_unit": [
-        ("duration_without_unit.yaml", "escalation_policies.web-escalation.levels[0].ack_timeout",
-         "write durations as text with a unit"),
+        (
+            "duration_without_unit.yaml",
+            "escalation_policies.web-escalation.levels[0].ack_timeout",
+            "write durations as text with a unit",
+        ),
     ],
     "email_as_person_id": [
-        ("email_as_person_id.yaml", "directory.people.cy@tiny.example",
-         "looks like an email address"),
+        (
+            "email_as_person_id.yaml",
+            "directory.people.cy@tiny.example",
+            "looks like an email address",
+        ),
     ],
     "escalation_target_names_two": [
-        ("escalation_target_names_two.yaml",
-         "escalation_policies.web-escalation.levels[0].targets[0]",
-         "names exactly one of rotation, role, person or team, not rotation and person"),
+        (
+            "escalation_target_names_two.yaml",
+            "escalation_policies.web-escalation.levels[0].targets[0]",
+            "names exactly one of rotation, role, person or team, not rotation and person",
+        ),
     ],
     "id_differs_from_key": [
-        ("id_differs_from_key.yaml", "directory.people.bo-chen.id",
-         "id 'bob-chen' differs from its key 'bo-chen'"),
+        (
+            "id_differs_from_key.yaml",
+            "directory.people.bo-chen.id",
+            "id 'bob-chen' differs from its key 'bo-chen'",
+        ),
     ],
     "long_incident_too_early": [
-        ("long_incident_too_early.yaml", "audiences.everyone.cadence",
-         "long_incident_after must be at least 1h"),
+        (
+            "long_incident_too_early.yaml",
+            "audiences.everyone.cadence",
+            "long_incident_after must be at least 1h",
+        ),
     ],
     "missing_incident_commander": [
         ("missing_incident_commander.yaml", "roles", "the 'incident_commander' role is required"),
@@ -87,61 +124,100 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         ("not_yaml.yaml", "", "is not valid YAML"),
     ],
     "override_ends_before_it_starts": [
-        ("override_ends_before_it_starts.yaml", "rotations.web-oncall.overrides[0]",
-         "override end must come after its start"),
+        (
+            "override_ends_before_it_starts.yaml",
+            "rotations.web-oncall.overrides[0]",
+            "override end must come after its start",
+        ),
     ],
     "phone_as_person_id": [
         ("phone_as_person_id.yaml", "directory.people.15550152", "looks like a phone number"),
     ],
     "reminder_after_deadline": [
-        ("reminder_after_deadline.yaml", "audiences.everyone.cadence",
-         "reminder_before (45m) must be shorter than update_every (30m)"),
+        (
+            "reminder_after_deadline.yaml",
+            "audiences.everyone.cadence",
+            "reminder_before (45m) must be shorter than update_every (30m)",
+        ),
     ],
     "role_with_nobody": [
-        ("role_with_nobody.yaml", "roles.incident_commander.rotation",
-         "role has nobody: every layer of rotation 'web-oncall' has ended"),
-        ("role_with_nobody.yaml", "rotations.web-oncall.layers",
-         "nobody is on call from 2025-01-06 09:00"),
+        (
+            "role_with_nobody.yaml",
+            "roles.incident_commander.rotation",
+            "role has nobody: every layer of rotation 'web-oncall' has ended",
+        ),
+        (
+            "role_with_nobody.yaml",
+            "rotations.web-oncall.layers",
+            "nobody is on call from 2025-01-06 09:00",
+        ),
     ],
     "rotation_with_gap": [
-        ("rotation_with_gap.yaml", "rotations.web-oncall.layers",
-         "rotation has a gap: nobody is on call from 2025-01-06 09:00"),
+        (
+            "rotation_with_gap.yaml",
+            "rotations.web-oncall.layers",
+            "rotation has a gap: nobody is on call from 2025-01-06 09:00",
+        ),
     ],
     "rotation_without_backup": [
-        ("rotation_without_backup.yaml", "rotations.web-oncall.layers[0].members",
-         "has one member, so nobody backs them up"),
+        (
+            "rotation_without_backup.yaml",
+            "rotations.web-oncall.layers[0].members",
+            "has one member, so nobody backs them up",
+        ),
     ],
     "sms_over_segment_limit": [
-        ("sms_over_segment_limit.yaml", "templates.update.sms",
-         "renders to 3 SMS segments (GSM-7) with the sample incident, over the playbook's "
-         "limit of 2"),
+        (
+            "sms_over_segment_limit.yaml",
+            "templates.update.sms",
+            "renders to 3 SMS segments (GSM-7) with the sample incident, over the playbook's "
+            "limit of 2",
+        ),
     ],
     "template_reaches_python_internals": [
-        ("template_reaches_python_internals.yaml", "templates.update.sms",
-         "refused: the template reaches Python internals (__class__, __mro__)"),
+        (
+            "template_reaches_python_internals.yaml",
+            "templates.update.sms",
+            "refused: the template reaches Python internals (__class__, __mro__)",
+        ),
     ],
     "template_syntax_error": [
-        ("template_syntax_error.yaml", "templates.update.email.subject",
-         "line 1 of the template: Unexpected end of template"),
+        (
+            "template_syntax_error.yaml",
+            "templates.update.email.subject",
+            "line 1 of the template: Unexpected end of template",
+        ),
     ],
     "template_unknown_variable": [
-        ("template_unknown_variable.yaml", "templates.update.sms",
-         "'dict object' has no attribute 'customer_count'"),
+        (
+            "template_unknown_variable.yaml",
+            "templates.update.sms",
+            "'dict object' has no attribute 'customer_count'",
+        ),
     ],
     "unknown_business_threshold": [
         ("unknown_business_threshold.yaml", "business_threshold", "unknown severity 'SEV0'"),
     ],
     "unknown_person_in_rotation": [
-        ("unknown_person_in_rotation.yaml", "rotations.web-oncall.layers[0].members[1]",
-         "unknown person 'cy-diaz'"),
+        (
+            "unknown_person_in_rotation.yaml",
+            "rotations.web-oncall.layers[0].members[1]",
+            "unknown person 'cy-diaz'",
+        ),
     ],
     "unknown_role_in_approval_chain": [
-        ("unknown_role_in_approval_chain.yaml", "audiences.everyone.approval_chain[1].roles[0]",
-         "unknown role 'legal_officer'"),
+        (
+            "unknown_role_in_approval_chain.yaml",
+            "audiences.everyone.approval_chain[1].roles[0]",
+            "unknown role 'legal_officer'",
+        ),
     ],
     "unknown_template_in_audience": [
-        ("unknown_template_in_audience.yaml", "audiences.everyone.templates.investigating",
-         "unknown template 'status_update'"),
+        (
+            "unknown_template_in_audience.yaml",
+            "audiences.everyone.templates.investigating",
+            "unknown template 'status_update'",
+        ),
     ],
     "split_directory_unknown_member": [
         ("directory.yaml", "teams.web.members[2]", "unknown person 'cy-diaz'"),

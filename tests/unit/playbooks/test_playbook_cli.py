@@ -34,7 +34,8 @@ def test_validate_json_lists_issues(tmp_path: Path) -> None:
     assert result.exit_code == 1
     issues = json.loads(result.output)["issues"]
     assert [issue["path"] for issue in issues] == [
-        "services.shop.escalation_polcy", "services.shop.escalation_policy",
+        "services.shop.escalation_polcy",
+        "services.shop.escalation_policy",
     ]
     assert issues[0]["line"] == 17
 
@@ -92,10 +93,20 @@ def test_render_external_initial_for_all_customers_prints_a_complete_message() -
 def test_render_by_purpose_with_an_incident_file(tmp_path: Path) -> None:
     facts = tmp_path / "incident.yaml"
     facts.write_text("service_name: Search\nregions: [Europe]\n")
-    result = runner.invoke(app, [
-        "render", "scoping", "--audience", "all-customers", "--incident", str(facts),
-        "--channel", "sms", "--json",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "render",
+            "scoping",
+            "--audience",
+            "all-customers",
+            "--incident",
+            str(facts),
+            "--channel",
+            "sms",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     [message] = json.loads(result.output)["messages"]
     assert message["template"] == "external_scoping"
@@ -104,9 +115,17 @@ def test_render_by_purpose_with_an_incident_file(tmp_path: Path) -> None:
 
 
 def test_render_voice_page() -> None:
-    result = runner.invoke(app, [
-        "render", "page", "--audience", "internal", "--channel", "voice",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "render",
+            "page",
+            "--audience",
+            "internal",
+            "--channel",
+            "voice",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Press 1 to acknowledge." in result.output
 
@@ -114,6 +133,17 @@ def test_render_voice_page() -> None:
 def test_render_usage_errors_exit_2() -> None:
     assert runner.invoke(app, ["render", "initial", "--audience", "nobody"]).exit_code == 2
     assert runner.invoke(app, ["render", "nothing", "--audience", "internal"]).exit_code == 2
-    assert runner.invoke(app, [
-        "render", "external_initial", "--audience", "all-customers", "--channel", "voice",
-    ]).exit_code == 2
+    assert (
+        runner.invoke(
+            app,
+            [
+                "render",
+                "external_initial",
+                "--audience",
+                "all-customers",
+                "--channel",
+                "voice",
+            ],
+        ).exit_code
+        == 2
+    )

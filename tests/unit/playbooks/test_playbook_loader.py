@@ -24,9 +24,7 @@ def _copy_acme(tmp_path: Path) -> Path:
 def test_single_file_and_split_playbooks_load_the_same() -> None:
     single = load_playbook(VALID / "tiny.yaml")
     split = load_playbook(VALID / "split")
-    assert single.model_dump(exclude={"content_hash"}) == split.model_dump(
-        exclude={"content_hash"}
-    )
+    assert single.model_dump(exclude={"content_hash"}) == split.model_dump(exclude={"content_hash"})
     assert single.content_hash != split.content_hash
 
 
@@ -42,9 +40,9 @@ def test_issue_renders_as_file_line_path_reason() -> None:
 def test_errors_in_several_files_are_all_reported_at_once(tmp_path: Path) -> None:
     root = _copy_acme(tmp_path)
     directory = root / "directory.yaml"
-    directory.write_text(directory.read_text().replace(
-        "timezone: Europe/Berlin", "timezone: Europe/Atlantis"
-    ))
+    directory.write_text(
+        directory.read_text().replace("timezone: Europe/Berlin", "timezone: Europe/Atlantis")
+    )
     main = root / "playbook.yaml"
     main.write_text(main.read_text().replace("team: search-team", "team: serch-team", 1))
     page = root / "templates" / "page.yaml"
@@ -58,9 +56,7 @@ def test_errors_in_several_files_are_all_reported_at_once(tmp_path: Path) -> Non
         ("templates/page.yaml", "voice"),
     ]
     lines = {issue.file: issue.line or 0 for issue in caught.value.issues}
-    assert main.read_text().splitlines()[lines["playbook.yaml"] - 1].strip() == (
-        "team: serch-team"
-    )
+    assert main.read_text().splitlines()[lines["playbook.yaml"] - 1].strip() == ("team: serch-team")
     assert "Europe/Atlantis" in directory.read_text().splitlines()[lines["directory.yaml"] - 1]
     assert str(caught.value).count("\n") == 2
 
@@ -78,13 +74,16 @@ def test_missing_playbook_is_reported(tmp_path: Path) -> None:
         load_playbook(tmp_path)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("45s", timedelta(seconds=45)),
-    ("5m", timedelta(minutes=5)),
-    ("2h", timedelta(hours=2)),
-    ("1h30m", timedelta(minutes=90)),
-    ("1d", timedelta(days=1)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("45s", timedelta(seconds=45)),
+        ("5m", timedelta(minutes=5)),
+        ("2h", timedelta(hours=2)),
+        ("1h30m", timedelta(minutes=90)),
+        ("1d", timedelta(days=1)),
+    ],
+)
 def test_durations_are_human_strings(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
     assert format_duration(expected) == text
@@ -96,26 +95,35 @@ def test_malformed_durations_are_refused(text: str) -> None:
         parse_duration(text)
 
 
-@pytest.mark.parametrize(("person_id", "reason"), [
-    ("dana@acme.example", "looks like an email address"),
-    ("+15550100", "looks like a phone number"),
-    ("555 0100", "looks like a phone number"),
-    ("Dana Reyes", "is not a slug"),
-])
+@pytest.mark.parametrize(
+    ("person_id", "reason"),
+    [
+        ("dana@acme.example", "looks like an email address"),
+        ("+15550100", "looks like a phone number"),
+        ("555 0100", "looks like a phone number"),
+        ("Dana Reyes", "is not a slug"),
+    ],
+)
 def test_person_ids_that_would_leak_pii_or_break_ids_are_refused(
     person_id: str, reason: str
 ) -> None:
     with pytest.raises(ValueError, match=reason):
-        Person.model_validate({
-            "id": person_id, "name": "Dana", "timezone": "UTC",
-            "channels": [{"kind": "email", "address": "dana@acme.example"}],
-        })
+        Person.model_validate(
+            {
+                "id": person_id,
+                "name": "Dana",
+                "timezone": "UTC",
+                "channels": [{"kind": "email", "address": "dana@acme.example"}],
+            }
+        )
 
 
 def test_clock_like_values_stay_text(tmp_path: Path) -> None:
     # YAML 1.1 would read an unquoted 09:00 as the number 540; the loader keeps the text.
-    text = (VALID / "tiny.yaml").read_text().replace(
-        'start: "2024-01-01T09:00"', "start: 2024-01-01T09:00"
+    text = (
+        (VALID / "tiny.yaml")
+        .read_text()
+        .replace('start: "2024-01-01T09:00"', "start: 2024-01-01T09:00")
     )
     (tmp_path / "playbook.yaml").write_text(text)
     playbook = load_playbook(tmp_path)
@@ -137,10 +145,13 @@ def test_schema_import_stays_free_of_jinja2_and_yaml() -> None:
 def test_circular_resume_order_is_reported(tmp_path: Path) -> None:
     root = _copy_acme(tmp_path)
     main = root / "playbook.yaml"
-    main.write_text(main.read_text().replace(
-        "    owner_role: social_officer\n", "    owner_role: social_officer\n"
-        "    resume_after: [marketing]\n", 1,
-    ))
+    main.write_text(
+        main.read_text().replace(
+            "    owner_role: social_officer\n",
+            "    owner_role: social_officer\n    resume_after: [marketing]\n",
+            1,
+        )
+    )
     with pytest.raises(PlaybookInvalid) as caught:
         load_playbook(root)
     [issue] = caught.value.issues

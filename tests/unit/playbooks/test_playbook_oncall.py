@@ -15,8 +15,7 @@ def _rotation(time_zone: str = "America/New_York", **changes: Any) -> Rotation:
         "id": "ic",
         "name": "Incident Commanders",
         "time_zone": time_zone,
-        "layers": [{"name": "weekly", "members": ["ann", "bo", "cy"],
-                    "start": "2026-01-05T09:00"}],
+        "layers": [{"name": "weekly", "members": ["ann", "bo", "cy"], "start": "2026-01-05T09:00"}],
     }
     data.update(changes)
     return Rotation.model_validate(data)
@@ -69,10 +68,18 @@ def test_rotation_time_zone_decides_the_handoff_instant() -> None:
 
 
 def test_custom_twelve_hour_handoff_follows_the_sun() -> None:
-    rotation = _rotation("UTC", layers=[{
-        "name": "sun", "members": ["london", "new-york"], "start": "2026-01-05T08:00",
-        "handoff": "custom", "every": "12h",
-    }])
+    rotation = _rotation(
+        "UTC",
+        layers=[
+            {
+                "name": "sun",
+                "members": ["london", "new-york"],
+                "start": "2026-01-05T08:00",
+                "handoff": "custom",
+                "every": "12h",
+            }
+        ],
+    )
     assert rotation_on_call(rotation, _utc("2026-02-10T19:59")).primary == "london"
     evening = rotation_on_call(rotation, _utc("2026-02-10T20:00"))
     assert (evening.primary, evening.backup) == ("new-york", "london")
@@ -80,20 +87,30 @@ def test_custom_twelve_hour_handoff_follows_the_sun() -> None:
 
 
 def test_daily_handoff() -> None:
-    rotation = _rotation("UTC", layers=[{
-        "name": "daily", "members": ["ann", "bo"], "start": "2026-01-05T10:00",
-        "handoff": "daily",
-    }])
+    rotation = _rotation(
+        "UTC",
+        layers=[
+            {
+                "name": "daily",
+                "members": ["ann", "bo"],
+                "start": "2026-01-05T10:00",
+                "handoff": "daily",
+            }
+        ],
+    )
     assert rotation_on_call(rotation, _utc("2026-01-05T10:00")).primary == "ann"
     assert rotation_on_call(rotation, _utc("2026-01-06T10:00")).primary == "bo"
     assert rotation_on_call(rotation, _utc("2026-01-07T09:59")).primary == "bo"
 
 
 def test_later_layer_takes_over_from_its_start() -> None:
-    rotation = _rotation("UTC", layers=[
-        {"name": "old", "members": ["ann", "bo"], "start": "2026-01-05T09:00"},
-        {"name": "new", "members": ["cy", "di"], "start": "2026-02-04T12:00"},
-    ])
+    rotation = _rotation(
+        "UTC",
+        layers=[
+            {"name": "old", "members": ["ann", "bo"], "start": "2026-01-05T09:00"},
+            {"name": "new", "members": ["cy", "di"], "start": "2026-02-04T12:00"},
+        ],
+    )
     before = rotation_on_call(rotation, _utc("2026-02-04T11:00"))
     assert before.primary in {"ann", "bo"}
     assert before.until == _utc("2026-02-04T12:00")
@@ -102,9 +119,11 @@ def test_later_layer_takes_over_from_its_start() -> None:
 
 
 def test_dated_override_replaces_the_primary_for_its_window() -> None:
-    rotation = _rotation(overrides=[
-        {"person": "zed", "start": "2026-01-14T18:00", "end": "2026-01-15T08:00"},
-    ])
+    rotation = _rotation(
+        overrides=[
+            {"person": "zed", "start": "2026-01-14T18:00", "end": "2026-01-15T08:00"},
+        ]
+    )
     before = rotation_on_call(rotation, _utc("2026-01-14T12:00"))
     assert before.primary == "bo"
     assert before.until == _utc("2026-01-14T23:00")  # 18:00 New York
@@ -115,18 +134,26 @@ def test_dated_override_replaces_the_primary_for_its_window() -> None:
 
 
 def test_override_by_the_backup_moves_the_backup_to_the_next_in_line() -> None:
-    rotation = _rotation(overrides=[
-        {"person": "cy", "start": "2026-01-13T00:00Z", "end": "2026-01-14T00:00Z"},
-    ])
+    rotation = _rotation(
+        overrides=[
+            {"person": "cy", "start": "2026-01-13T00:00Z", "end": "2026-01-14T00:00Z"},
+        ]
+    )
     holder = rotation_on_call(rotation, _utc("2026-01-13T12:00"))
     assert (holder.primary, holder.backup) == ("cy", "ann")
 
 
 def test_override_of_the_backup_slot_keeps_the_primary() -> None:
-    rotation = _rotation(overrides=[
-        {"person": "zed", "start": "2026-01-13T00:00", "end": "2026-01-14T00:00",
-         "slot": "backup"},
-    ])
+    rotation = _rotation(
+        overrides=[
+            {
+                "person": "zed",
+                "start": "2026-01-13T00:00",
+                "end": "2026-01-14T00:00",
+                "slot": "backup",
+            },
+        ]
+    )
     holder = rotation_on_call(rotation, _utc("2026-01-13T12:00"))
     assert (holder.primary, holder.backup) == ("bo", "zed")
 

@@ -63,11 +63,14 @@ def test_python_internals_are_refused_not_rendered() -> None:
         render_form(probe, "sms", {})
 
 
-@pytest.mark.parametrize("source", [
-    "{{ incident['__class__'] }}",
-    "{{ incident | attr('__class__') }}",
-    "{{ incident.title.__class__.__mro__ }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ incident['__class__'] }}",
+        "{{ incident | attr('__class__') }}",
+        "{{ incident.title.__class__.__mro__ }}",
+    ],
+)
 def test_other_routes_to_internals_are_refused(source: str) -> None:
     with pytest.raises(TemplateRefused):
         render_form(_template(sms=source), "sms", sample_context())
@@ -86,8 +89,13 @@ def test_missing_variable_fails_with_a_hint() -> None:
 
 
 def test_html_form_is_autoescaped_and_text_is_not() -> None:
-    probe = _template(email={"subject": "{{ incident.title }}", "text": "{{ incident.title }}",
-                             "html": "<p>{{ incident.title }}</p>"})
+    probe = _template(
+        email={
+            "subject": "{{ incident.title }}",
+            "text": "{{ incident.title }}",
+            "html": "<p>{{ incident.title }}</p>",
+        }
+    )
     message = render_form(probe, "email", {"incident": {"title": "<script>x</script> & co"}})
     assert message.html == "<p>&lt;script&gt;x&lt;/script&gt; &amp; co</p>"
     assert message.body == "<script>x</script> & co"
@@ -108,25 +116,28 @@ def test_filters_accept_iso_strings() -> None:
     assert aware.body == message.body
 
 
-@pytest.mark.parametrize(("text", "encoding", "units", "segments"), [
-    ("", "GSM-7", 0, 0),
-    ("a" * 160, "GSM-7", 160, 1),
-    ("a" * 161, "GSM-7", 161, 2),
-    ("a" * 306, "GSM-7", 306, 2),
-    ("a" * 307, "GSM-7", 307, 3),
-    ("€" * 80, "GSM-7", 160, 1),  # extension characters cost two septets
-    ("€" * 81, "GSM-7", 162, 2),
-    ("a" * 158 + "{", "GSM-7", 160, 1),
-    ("a" * 159 + "{", "GSM-7", 161, 2),
-    ("a" * 152 + "{" + "a" * 152, "GSM-7", 306, 3),  # an escape pair never splits
-    ("é" * 160, "GSM-7", 160, 1),
-    ("ê" * 70, "UCS-2", 70, 1),
-    ("ê" * 71, "UCS-2", 71, 2),
-    ("ê" * 134, "UCS-2", 134, 2),
-    ("😀" * 35, "UCS-2", 70, 1),  # astral characters are two UTF-16 units
-    ("a" * 66 + "😀" + "a", "UCS-2", 69, 1),
-    ("a" * 66 + "😀" + "a" * 5, "UCS-2", 73, 2),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("", "GSM-7", 0, 0),
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),
+        ("a" * 306, "GSM-7", 306, 2),
+        ("a" * 307, "GSM-7", 307, 3),
+        ("€" * 80, "GSM-7", 160, 1),  # extension characters cost two septets
+        ("€" * 81, "GSM-7", 162, 2),
+        ("a" * 158 + "{", "GSM-7", 160, 1),
+        ("a" * 159 + "{", "GSM-7", 161, 2),
+        ("a" * 152 + "{" + "a" * 152, "GSM-7", 306, 3),  # an escape pair never splits
+        ("é" * 160, "GSM-7", 160, 1),
+        ("ê" * 70, "UCS-2", 70, 1),
+        ("ê" * 71, "UCS-2", 71, 2),
+        ("ê" * 134, "UCS-2", 134, 2),
+        ("😀" * 35, "UCS-2", 70, 1),  # astral characters are two UTF-16 units
+        ("a" * 66 + "😀" + "a", "UCS-2", 69, 1),
+        ("a" * 66 + "😀" + "a" * 5, "UCS-2", 73, 2),
+    ],
+)
 def test_sms_segments(text: str, encoding: str, units: int, segments: int) -> None:
     length = measure_sms(text)
     assert (length.encoding, length.units, length.segments) == (encoding, units, segments)
