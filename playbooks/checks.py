@@ -113,8 +113,10 @@ class _Checks:
         for key, service in self.pb.services.items():
             yield from self._ref(("services", key, "team"), "team", service.team, self.known.teams)
             yield from self._ref(
-                ("services", key, "escalation_policy"), "escalation policy",
-                service.escalation_policy, self.known.policies,
+                ("services", key, "escalation_policy"),
+                "escalation policy",
+                service.escalation_policy,
+                self.known.policies,
             )
 
     def directory(self) -> Iterator[Problem]:
@@ -135,26 +137,36 @@ class _Checks:
                     (*layer_path, "members"), "person", layer.members, self.known.people
                 )
                 if len(set(layer.members)) < 2:
-                    yield (*layer_path, "members"), (
-                        f"layer {layer.name!r} has one member, so nobody backs them up; "
-                        "add a second member"
+                    yield (
+                        (*layer_path, "members"),
+                        (
+                            f"layer {layer.name!r} has one member, so nobody backs them up; "
+                            "add a second member"
+                        ),
                     )
             for index, override in enumerate(rotation.overrides):
                 yield from self._ref(
-                    (*path, "overrides", index, "person"), "person", override.person,
+                    (*path, "overrides", index, "person"),
+                    "person",
+                    override.person,
                     self.known.people,
                 )
             gap = _first_gap(rotation)
             if gap is not None:
-                yield (*path, "layers"), (
-                    f"rotation has a gap: nobody is on call from {gap.isoformat(sep=' ')}; "
-                    "add a layer that starts by then or remove the end"
+                yield (
+                    (*path, "layers"),
+                    (
+                        f"rotation has a gap: nobody is on call from {gap.isoformat(sep=' ')}; "
+                        "add a layer that starts by then or remove the end"
+                    ),
                 )
 
     def policies(self) -> Iterator[Problem]:
         sets = {
-            "rotation": self.known.rotations, "role": self.known.roles,
-            "person": self.known.people, "team": self.known.teams,
+            "rotation": self.known.rotations,
+            "role": self.known.roles,
+            "person": self.known.people,
+            "team": self.known.teams,
         }
         for key, policy in self.pb.escalation_policies.items():
             for level_index, level in enumerate(policy.levels):
@@ -176,13 +188,16 @@ class _Checks:
             )
             if role.escalation_policy is not None:
                 yield from self._ref(
-                    (*path, "escalation_policy"), "escalation policy", role.escalation_policy,
+                    (*path, "escalation_policy"),
+                    "escalation policy",
+                    role.escalation_policy,
                     self.known.policies,
                 )
             rotation = self.pb.rotations.get(role.rotation)
             if rotation is not None and not _has_current_layer(rotation):
-                yield (*path, "rotation"), (
-                    f"role has nobody: every layer of rotation {role.rotation!r} has ended"
+                yield (
+                    (*path, "rotation"),
+                    (f"role has nobody: every layer of rotation {role.rotation!r} has ended"),
                 )
 
     def functions(self) -> Iterator[Problem]:
@@ -192,7 +207,9 @@ class _Checks:
                 (*path, "owner_role"), "role", function.owner_role, self.known.roles
             )
             yield from self._refs(
-                (*path, "resume_after"), "business function", function.resume_after,
+                (*path, "resume_after"),
+                "business function",
+                function.resume_after,
                 self.known.functions,
             )
             for phase in ("halt", "resume"):
@@ -211,41 +228,60 @@ class _Checks:
         for key in functions:
             cycle = _cycle_from(key, {k: f.resume_after for k, f in functions.items()})
             if cycle and cycle[0] == min(cycle):
-                yield ("business_functions", key, "resume_after"), (
-                    f"resume order is circular ({' -> '.join([*cycle, cycle[0]])}), "
-                    "so none of these functions could ever resume"
+                yield (
+                    ("business_functions", key, "resume_after"),
+                    (
+                        f"resume order is circular ({' -> '.join([*cycle, cycle[0]])}), "
+                        "so none of these functions could ever resume"
+                    ),
                 )
 
     def audiences(self) -> Iterator[Problem]:
         for key, audience in self.pb.audiences.items():
             path: PathKey = ("audiences", key)
             if not audience.channels:
-                yield (*path, "channels"), (
-                    "audience has no channel, so nobody would hear from it; "
-                    "list at least one of email, sms or voice"
+                yield (
+                    (*path, "channels"),
+                    (
+                        "audience has no channel, so nobody would hear from it; "
+                        "list at least one of email, sms or voice"
+                    ),
                 )
             members = audience.members
-            if not (members.people or members.teams or members.roles or members.lists
-                    or audience.opt_in):
-                yield (*path, "members"), (
-                    "audience has no members and no opt-in, so nobody would receive its messages"
+            if not (
+                members.people or members.teams or members.roles or members.lists or audience.opt_in
+            ):
+                yield (
+                    (*path, "members"),
+                    ("audience has no members and no opt-in, so nobody would receive its messages"),
                 )
-            yield from self._refs((*path, "members", "people"), "person", members.people,
-                                  self.known.people)
-            yield from self._refs((*path, "members", "teams"), "team", members.teams,
-                                  self.known.teams)
-            yield from self._refs((*path, "members", "roles"), "role", members.roles,
-                                  self.known.roles)
+            yield from self._refs(
+                (*path, "members", "people"), "person", members.people, self.known.people
+            )
+            yield from self._refs(
+                (*path, "members", "teams"), "team", members.teams, self.known.teams
+            )
+            yield from self._refs(
+                (*path, "members", "roles"), "role", members.roles, self.known.roles
+            )
             if audience.min_severity is not None:
-                yield from self._ref((*path, "min_severity"), "severity", audience.min_severity,
-                                     self.known.severities)
+                yield from self._ref(
+                    (*path, "min_severity"),
+                    "severity",
+                    audience.min_severity,
+                    self.known.severities,
+                )
             yield from self._approval_chain(path, audience.approval_chain)
             loop = sum((step.eta for step in audience.approval_chain), timedelta())
             if loop > audience.cadence.update_every:
-                yield (*path, "cadence", "update_every"), (
-                    f"impossible cadence: the approval chain takes up to {format_duration(loop)}, "
-                    f"longer than update_every ({format_duration(audience.cadence.update_every)}),"
-                    " so updates could never keep up; shorten the step ETAs or update less often"
+                yield (
+                    (*path, "cadence", "update_every"),
+                    (
+                        "impossible cadence: the approval chain takes up to "
+                        f"{format_duration(loop)}, longer than update_every "
+                        f"({format_duration(audience.cadence.update_every)}), so updates could "
+                        "never keep up; shorten the step ETAs or update less often"
+                    ),
                 )
             if audience.channels:
                 yield from self._audience_templates(path, audience.channels, audience.templates)
@@ -258,9 +294,12 @@ class _Checks:
                 if role_id not in self.known.roles:
                     yield from self._ref(role_path, "role", role_id, self.known.roles)
                 elif role is not None and role.rotation not in self.known.rotations:
-                    yield role_path, (
-                        f"approval step names role {role_id!r}, whose rotation "
-                        f"{role.rotation!r} does not exist, so nobody could act on it"
+                    yield (
+                        role_path,
+                        (
+                            f"approval step names role {role_id!r}, whose rotation "
+                            f"{role.rotation!r} does not exist, so nobody could act on it"
+                        ),
                     )
 
     def _audience_templates(
@@ -274,9 +313,12 @@ class _Checks:
                 continue
             # A message goes out on the channels both the audience and the template have.
             if not set(channels) & set(template.channels()):
-                yield template_path, (
-                    f"template {template_id!r} has no form for this audience's channels "
-                    f"({', '.join(channels)}); add one so the message can be sent"
+                yield (
+                    template_path,
+                    (
+                        f"template {template_id!r} has no form for this audience's channels "
+                        f"({', '.join(channels)}); add one so the message can be sent"
+                    ),
                 )
 
     def routes(self) -> Iterator[Problem]:
@@ -287,8 +329,9 @@ class _Checks:
                 yield (*path, "id"), f"duplicate alert route id {route.id!r}"
             seen.add(route.id)
             yield from self._ref((*path, "service"), "service", route.service, self.known.services)
-            yield from self._ref((*path, "severity"), "severity", route.severity,
-                                 self.known.severities)
+            yield from self._ref(
+                (*path, "severity"), "severity", route.severity, self.known.severities
+            )
 
 
 def _cycle_from(start: str, after: Mapping[str, list[str]]) -> list[str]:

@@ -14,8 +14,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 REQUIRED_INCIDENT_KEYS = (
-    "id", "title", "severity", "severity_name", "phase", "service", "service_name",
-    "started_at", "url",
+    "id",
+    "title",
+    "severity",
+    "severity_name",
+    "phase",
+    "service",
+    "service_name",
+    "started_at",
+    "url",
 )
 
 _STARTED = datetime(2026, 3, 10, 14, 2, tzinfo=UTC)
@@ -101,6 +108,9 @@ def minimal_context() -> dict[str, Any]:
     full["incident"] = {key: incident[key] for key in REQUIRED_INCIDENT_KEYS}
     full["incident"]["phase"] = "investigating"
     full["message"] = {"audience": "all-customers", "next_update_at": incident["started_at"]}
-    full["page"] = {"reason": "Checkout error rate above 25%", "role": "Incident Commander",
-                    "level": 1}
+    full["page"] = {
+        "reason": "Checkout error rate above 25%",
+        "role": "Incident Commander",
+        "level": 1,
+    }
     return full

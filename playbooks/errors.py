@@ -1,12 +1,12 @@
 """Typed errors raised by the playbooks package.
 
-    PlaybookError
-    ├── PlaybookInvalid      the files break the schema or a cross-check (all issues at once)
-    ├── UnknownReference     a caller asked for a rotation, template or channel the playbook lacks
-    ├── NoOneOnCall          a rotation has nobody on shift at the requested time
-    └── TemplateError
-        ├── TemplateRefused  a template tried to reach Python internals (sandbox violation)
-        └── TemplateFailed   a template could not render (syntax error, missing variable)
+PlaybookError
+├── PlaybookInvalid      the files break the schema or a cross-check (all issues at once)
+├── UnknownReference     a caller asked for a rotation, template or channel the playbook lacks
+├── NoOneOnCall          a rotation has nobody on shift at the requested time
+└── TemplateError
+    ├── TemplateRefused  a template tried to reach Python internals (sandbox violation)
+    └── TemplateFailed   a template could not render (syntax error, missing variable)
 """
 
 from __future__ import annotations

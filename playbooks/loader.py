@@ -86,10 +86,17 @@ class _Assembly:
         self.injected_ids: set[tuple[str, ...]] = set()
         self.unreadable_kinds: set[str] = set()
         if not main_file.is_file():
-            raise PlaybookInvalid([PlaybookIssue(
-                str(main_file), None, "", "no playbook here: expected a playbook.yaml file "
-                "or a directory that contains one",
-            )])
+            raise PlaybookInvalid(
+                [
+                    PlaybookIssue(
+                        str(main_file),
+                        None,
+                        "",
+                        "no playbook here: expected a playbook.yaml file "
+                        "or a directory that contains one",
+                    )
+                ]
+            )
         main = self._read(main_file)
         self.locator = Locator(main)
         self.raw: dict[str, Any] = {}
@@ -127,9 +134,11 @@ class _Assembly:
             return
         file = self.root / reference
         if not file.is_file():
-            self.issues.append(self.locator.issue(
-                ("directory",), f"the directory file {reference!r} does not exist"
-            ))
+            self.issues.append(
+                self.locator.issue(
+                    ("directory",), f"the directory file {reference!r} does not exist"
+                )
+            )
             del self.raw["directory"]
             self.unreadable_kinds.update(("person", "team", "rotation"))
             return
@@ -137,17 +146,23 @@ class _Assembly:
         data = source.data if isinstance(source.data, dict) else {}
         for key in data:
             if key not in _DIRECTORY_KEYS:
-                self.issues.append(PlaybookIssue(
-                    source.name, source.line_of((key,)), key,
-                    "is not a known field of a directory file (people, teams, rotations)",
-                ))
+                self.issues.append(
+                    PlaybookIssue(
+                        source.name,
+                        source.line_of((key,)),
+                        key,
+                        "is not a known field of a directory file (people, teams, rotations)",
+                    )
+                )
         self.raw["directory"] = {k: data[k] for k in ("people", "teams") if k in data}
         self.locator.add(("directory",), source)
         if "rotations" in data:
             if "rotations" in self.raw:
-                self.issues.append(self.locator.issue(
-                    ("rotations",), f"rotations are defined here and in {source.name}; keep one"
-                ))
+                self.issues.append(
+                    self.locator.issue(
+                        ("rotations",), f"rotations are defined here and in {source.name}; keep one"
+                    )
+                )
             self.raw["rotations"] = data["rotations"]
             self.locator.add(("rotations",), source, ("rotations",))
 
@@ -157,9 +172,11 @@ class _Assembly:
             return
         folder = self.root / reference
         if not folder.is_dir():
-            self.issues.append(self.locator.issue(
-                ("templates",), f"the templates folder {reference!r} does not exist"
-            ))
+            self.issues.append(
+                self.locator.issue(
+                    ("templates",), f"the templates folder {reference!r} does not exist"
+                )
+            )
             del self.raw["templates"]
             self.unreadable_kinds.add("template")
             return
@@ -167,9 +184,11 @@ class _Assembly:
         for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
             source = self._read(file)
             if file.stem in templates:
-                self.issues.append(PlaybookIssue(
-                    source.name, None, "", f"template id {file.stem!r} is defined by two files"
-                ))
+                self.issues.append(
+                    PlaybookIssue(
+                        source.name, None, "", f"template id {file.stem!r} is defined by two files"
+                    )
+                )
                 continue
             templates[file.stem] = source.data
             self.locator.add(("templates", file.stem), source)
@@ -187,11 +206,13 @@ class _Assembly:
                 if not isinstance(entry, dict):
                     continue
                 if "id" in entry and entry["id"] != key:
-                    self.issues.append(self.locator.issue(
-                        (*section, key, "id"),
-                        f"id {entry['id']!r} differs from its key {key!r}; "
-                        "drop the id or make them match",
-                    ))
+                    self.issues.append(
+                        self.locator.issue(
+                            (*section, key, "id"),
+                            f"id {entry['id']!r} differs from its key {key!r}; "
+                            "drop the id or make them match",
+                        )
+                    )
                 if "id" not in entry:
                     self.injected_ids.add((*section, key, "id"))
                 entries[key] = {**entry, "id": key}

@@ -35,6 +35,6 @@ class Locator:
         for origin in self.origins:
             if model_path[: len(origin.model_prefix)] == origin.model_prefix:
                 source = origin.source
-                file_path = origin.file_prefix + model_path[len(origin.model_prefix):]
+                file_path = origin.file_prefix + model_path[len(origin.model_prefix) :]
                 break
         return PlaybookIssue(source.name, source.line_of(file_path), format_path(file_path), reason)

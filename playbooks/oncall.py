@@ -34,7 +34,8 @@ def rotation_on_call(rotation: Rotation, at: datetime) -> OnCall:
     zone = ZoneInfo(rotation.time_zone)
     local = at.astimezone(zone).replace(tzinfo=None)
     active = [
-        (index, layer) for index, layer in enumerate(rotation.layers)
+        (index, layer)
+        for index, layer in enumerate(rotation.layers)
         if layer.start <= local and (layer.end is None or local < layer.end)
     ]
     if not active:
@@ -47,9 +48,7 @@ def rotation_on_call(rotation: Rotation, at: datetime) -> OnCall:
     changes = [handoff]
     if layer.end is not None:
         changes.append(layer.end)
-    changes.extend(
-        later.start for later in rotation.layers[index + 1:] if later.start > local
-    )
+    changes.extend(later.start for later in rotation.layers[index + 1 :] if later.start > local)
     until = min(changes).replace(tzinfo=zone)
     for override in rotation.overrides:
         start, end = _window(override, zone)

@@ -69,8 +69,11 @@ def render_form(
         body = _tidy(_render(template.sms, variables, f"{name}: sms"))
         length = measure_sms(body)
         return RenderedMessage(
-            template=name, channel="sms", body=body,
-            encoding=length.encoding, segments=length.segments,
+            template=name,
+            channel="sms",
+            body=body,
+            encoding=length.encoding,
+            segments=length.segments,
         )
     if channel == "voice" and template.voice is not None:
         spoken = for_speech(_render(template.voice, variables, f"{name}: voice"))
@@ -125,7 +128,8 @@ def _private_names(tree: nodes.Template) -> set[str]:
     for call in tree.find_all(nodes.Filter):
         if call.name == "attr":
             names.update(
-                str(arg.value) for arg in call.args
+                str(arg.value)
+                for arg in call.args
                 if isinstance(arg, nodes.Const) and str(arg.value).startswith("_")
             )
     return names
@@ -140,7 +144,11 @@ def _environment(html: bool) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        clock=_clock, when=_when, day=_day, duration=_duration, listing=_listing,
+        clock=_clock,
+        when=_when,
+        day=_day,
+        duration=_duration,
+        listing=_listing,
     )
     return environment
 

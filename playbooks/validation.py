@@ -67,7 +67,7 @@ def schema_issues(
 def _human(message: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
-            return message[len(prefix):]
+            return message[len(prefix) :]
     return message[0].lower() + message[1:] if message else message
 
 
@@ -83,7 +83,8 @@ def salvage(raw: dict[str, Any]) -> Playbook:
     for name, model in _LISTED.items():
         entries = raw.get(name)
         fields[name] = [
-            valid for entry in (entries if isinstance(entries, list) else [])
+            valid
+            for entry in (entries if isinstance(entries, list) else [])
             if (valid := _validate(entry, model)) is not None
         ]
     directory = raw.get("directory")
@@ -105,7 +106,8 @@ def _valid_entries(entries: object, model: type[BaseModel]) -> dict[str, Any]:
     if not isinstance(entries, dict):
         return {}
     return {
-        key: valid for key, entry in entries.items()
+        key: valid
+        for key, entry in entries.items()
         if (valid := _validate(entry, model)) is not None
     }
 

@@ -89,19 +89,26 @@ class _Builder:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                self.issues.append(PlaybookIssue(
-                    self.source.name, line, format_path(path), "keys must be plain text"
-                ))
+                self.issues.append(
+                    PlaybookIssue(
+                        self.source.name, line, format_path(path), "keys must be plain text"
+                    )
+                )
                 continue
             # Keys are ids and field names: keep them exactly as written (`on`, `01` stay text).
             key = str(key_node.value)
             child = (*path, key)
             if key in result:
                 first = self.source.lines.get(child)
-                self.issues.append(PlaybookIssue(
-                    self.source.name, line, format_path(child),
-                    f"duplicate key {key!r} (first defined on line {first}); ids must be unique",
-                ))
+                self.issues.append(
+                    PlaybookIssue(
+                        self.source.name,
+                        line,
+                        format_path(child),
+                        f"duplicate key {key!r} (first defined on line {first}); "
+                        "ids must be unique",
+                    )
+                )
                 continue
             self.source.lines[child] = line
             result[key] = self.convert(value_node, child)

@@ -54,8 +54,10 @@ class Cadence(BaseModel):
                 "or the reminder fires before the previous message"
             )
         if self.long_incident_after is not None and self.long_incident_after < _LONG_INCIDENT_FLOOR:
-            problems.append("long_incident_after must be at least 1h: the guide never declares "
-                            "a long incident in the first hour")
+            problems.append(
+                "long_incident_after must be at least 1h: the guide never declares "
+                "a long incident in the first hour"
+            )
         if (self.long_incident_after is None) != (self.long_update_every is None):
             problems.append("give long_incident_after and long_update_every together, or neither")
         if self.long_update_every is not None and self.long_update_every <= self.update_every:

@@ -89,7 +89,6 @@ def _check_time_zone(value: str) -> str:
     return value
 
 
-
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
