@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.escalation_contracts import (
@@ -191,6 +191,10 @@ class EscalationWorkflow:
                     summary=summary,
                 )
             except ActivityError as err:
+                if isinstance(err.cause, CancelledError):
+                    # Cancelled by an ack or the level's end: no next channel either.
+                    self._event(number, "cancelled", member.person, channel, None, nid)
+                    return False
                 kind = _error_type(err)
                 self._event(number, "failed", member.person, channel, kind, nid)
                 if kind == NOT_MOBILE and "voice" in remaining:
