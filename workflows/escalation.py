@@ -176,7 +176,7 @@ class EscalationWorkflow:
             nid = self._notification_id(purpose, number, member.person, channel)
             label = CHANNEL_LABELS[channel]
             summary = (
-                f"{label} notice to {member.slot}, handled"
+                f"handled-by notice, {label}"
                 if notice
                 else f"{label} to {member.slot}, " + (f"level {number}" if number else "fallback")
             )

@@ -1,13 +1,15 @@
 """EscalationWorkflow on a time-skipping dev server, paging through the real Twilio/SendGrid SDKs.
 
 Levels wait five virtual minutes; the test moves each workflow's clock with `fast_forward`. If
-the time-skipping server cannot start, the session's plain server is used and durations shrink
-through `time_scale` instead, the timers firing on their own.
+the time-skipping server cannot start (or MAYDAY_TEST_PLAIN_SERVER is set), the session's plain
+server is used and durations shrink through `time_scale` instead, the timers firing on their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -66,6 +68,8 @@ class Clock:
 @pytest_asyncio.fixture(scope="module")
 async def clock(request: pytest.FixtureRequest) -> AsyncIterator[Clock]:
     try:
+        if os.environ.get("MAYDAY_TEST_PLAIN_SERVER"):
+            raise RuntimeError("time-skipping turned off for this run")
         started = await WorkflowEnvironment.start_time_skipping_v2(
             ts_config=TimeSkippingConfig(enabled=False),
             dev_server_existing_path=str(temporal_binary()),
@@ -186,6 +190,15 @@ async def _paged(handle: WorkflowHandle[Any, PageStatus], *people: str) -> PageS
     return await assert_eventually(check, timeout=15)
 
 
+async def _summaries(handle: WorkflowHandle[Any, Any]) -> set[str]:
+    """Activity and timer summaries as the Temporal UI shows them."""
+    found = set()
+    async for event in handle.fetch_history_events():
+        if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
+            found.add(json.loads(event.user_metadata.summary.data))
+    return found
+
+
 async def _ack(handle: WorkflowHandle[Any, PageStatus], actor: str) -> None:
     await handle.execute_update(EscalationWorkflow.ack, AckInput(actor=actor, channel="sms"))
 
@@ -215,6 +228,26 @@ async def test_three_unacked_levels_take_seconds_then_page_the_fallback(
     if clock.skipping:
         waited = result.events[-1].at - result.events[0].at
         assert waited >= 3 * LEVEL
+    summaries = await _summaries(handle)
+    assert "SMS to person, level 2" in summaries and "ack timeout, level 3" in summaries
+    assert "SMS to person, fallback" in summaries
+
+
+async def test_level_with_nobody_on_call_is_skipped_at_once(clock: Clock, vendors: Vendors) -> None:
+    queue = str(uuid.uuid4())
+    nobody = PolicyLevel(targets=[PageTarget(kind="rotation", id="nobody-yet")], ack_timeout=LEVEL)
+    policy = _policy(["ada-first"]).model_copy(
+        update={"levels": [nobody, *_policy(["ada-first"]).levels]}
+    )
+    async with paging_worker(clock.env.client, queue, vendors):
+        handle = await _start(clock, queue, policy)
+        status = await _paged(handle, "ada-first")
+        await _ack(handle, "ada-first")
+        await asyncio.wait_for(handle.result(), timeout=20)
+    skipped, paged = status.events[0], status.events[1]
+    assert (skipped.level, skipped.outcome, skipped.detail) == (1, "no-one-on-call", "nobody-yet")
+    assert (paged.level, paged.outcome, paged.person) == (2, "paged", "ada-first")
+    assert paged.at - skipped.at < timedelta(minutes=1)
 
 
 @pytest.mark.parametrize("acking_level", [1, 2, 3])
