@@ -42,6 +42,7 @@ from workflows.escalation_contracts import (
     PolicyLevel,
 )
 
+TIME_SKIPPING = ["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"]
 LEVEL = timedelta(minutes=5)
 PLAIN_SERVER_SCALE = 0.006
 """On the plain server a 5-minute level lasts 1.8 s."""
@@ -66,24 +67,26 @@ class Clock:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def clock(request: pytest.FixtureRequest) -> AsyncIterator[Clock]:
-    try:
-        if os.environ.get("MAYDAY_TEST_PLAIN_SERVER"):
-            raise RuntimeError("time-skipping turned off for this run")
-        started = await WorkflowEnvironment.start_time_skipping_v2(
-            ts_config=TimeSkippingConfig(enabled=False),
-            dev_server_existing_path=str(temporal_binary()),
-            data_converter=DATA_CONVERTER,
-            dev_server_extra_args=[
-                "--dynamic-config-value",
-                "frontend.WorkflowTimeSkippingEnabled=true",
-            ],
-        )
-    except Exception:
-        yield Clock(request.getfixturevalue("env"), skipping=False)
+async def clock() -> AsyncIterator[Clock]:
+    server: dict[str, Any] = {
+        "dev_server_existing_path": str(temporal_binary()),
+        "data_converter": DATA_CONVERTER,
+        "dev_server_extra_args": TIME_SKIPPING,
+    }
+    started: WorkflowEnvironment | None = None
+    if not os.environ.get("MAYDAY_TEST_PLAIN_SERVER"):
+        try:
+            started = await WorkflowEnvironment.start_time_skipping_v2(
+                ts_config=TimeSkippingConfig(enabled=False), **server
+            )
+        except Exception:
+            started = None
+    if started is not None:
+        async with started:
+            yield Clock(started, skipping=True)
         return
-    async with started:
-        yield Clock(started, skipping=True)
+    async with await WorkflowEnvironment.start_local(**server) as plain:
+        yield Clock(plain, skipping=False)
 
 
 @pytest.fixture(autouse=True)
