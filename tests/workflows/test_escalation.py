@@ -23,7 +23,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from activities.notify import NotifyActivities
 from activities.providers import ProviderSet, build_providers
@@ -327,6 +327,8 @@ async def test_ack_racing_the_next_level_stops_its_pages_in_flight(
     assert [p for p, n in vendors.sms_counts().items() if n] == ["ada-first", "ben-second"]
     assert all("No action needed" in body for body in vendors.sms_to("ben-second"))
     assert not vendors.sms_to("cy-third")
+    replayer = Replayer(workflows=[EscalationWorkflow], data_converter=DATA_CONVERTER)
+    await replayer.replay_workflow(await handle.fetch_history())
 
 
 async def test_worker_restarted_mid_escalation_pages_the_next_level_exactly_once(
