@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections import defaultdict
@@ -14,7 +15,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from mayday.incidents import INCIDENT_PREFIX
+from mayday.incidents import INCIDENT_PREFIX, DecisionRejected
 from mayday.settings import Settings
 from playbooks import Playbook
 from playbooks.schema import AlertRoute
@@ -141,7 +142,12 @@ async def _signal_with_start(
         source=first.source,
         route=route.id,
     )
-    inp = IncidentInput(declaration=declaration, playbook=snapshot, auto_resolve=route.auto_resolve)
+    inp = IncidentInput(
+        declaration=declaration,
+        playbook=snapshot,
+        auto_resolve=route.auto_resolve,
+        page_task_queue=settings.page_task_queue,
+    )
     await client.start_workflow(
         IncidentWorkflow.run,
         inp,
@@ -165,3 +171,24 @@ async def _signal_if_open(client: Client, incident_id: str, delivery: AlertDeliv
             return False
         raise
     return True
+
+
+async def acknowledge_from_source(
+    client: Client, playbook: Playbook, source: str, alerts: list[Alert]
+) -> list[str]:
+    """An ack made in the source tool (PagerDuty) acks the open pages of the incidents."""
+    from mayday.pages import ack_page, open_pages
+
+    acked: list[str] = []
+    incidents = {_incident_of(playbook, item) for item in alerts}
+    for incident_id in sorted(i for i in incidents if i is not None):
+        for page in await open_pages(client, incident_id=incident_id):
+            with contextlib.suppress(DecisionRejected):
+                await ack_page(client, page.id, source, source)
+                acked.append(incident_id)
+    return acked
+
+
+def _incident_of(playbook: Playbook, item: Alert) -> str | None:
+    route = route_for(playbook, item)
+    return incident_id_for(dedup_key(route, item)) if route else None

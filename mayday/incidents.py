@@ -71,7 +71,12 @@ async def declare(
     if time_scale <= 0:
         raise DecisionRejected("--time-scale must be greater than 0.")
     incident_id = manual_incident_id(decl.service)
-    inp = IncidentInput(declaration=decl, playbook=playbook, time_scale=time_scale)
+    inp = IncidentInput(
+        declaration=decl,
+        playbook=playbook,
+        time_scale=time_scale,
+        page_task_queue=settings.page_task_queue,
+    )
     await client.start_workflow(
         IncidentWorkflow.run,
         inp,

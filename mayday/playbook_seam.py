@@ -7,6 +7,10 @@ from pathlib import Path
 
 from playbooks import Playbook, load_playbook
 from workflows.contracts import PlaybookSnapshot
+from workflows.escalation_contracts import PageTarget, page_policy
+
+FALLBACK = PageTarget(kind="role", id="incident_commander", slot="both")
+"""Paged, primary and backup together, when a service's policy runs out of levels."""
 
 
 @lru_cache(maxsize=4)
@@ -29,4 +33,14 @@ def snapshot(playbook: Playbook) -> PlaybookSnapshot:
         services=sorted(playbook.services),
         people=sorted(playbook.directory.people),
         roles={role_id: role.name for role_id, role in playbook.roles.items()},
+        service_policies={
+            service_id: page_policy(
+                playbook.escalation_policies[service.escalation_policy], fallback=FALLBACK
+            )
+            for service_id, service in playbook.services.items()
+            if service.escalation_policy in playbook.escalation_policies
+        },
+        service_names={
+            service_id: service.name for service_id, service in playbook.services.items()
+        },
     )

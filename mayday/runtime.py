@@ -23,7 +23,7 @@ from mayday.http.app import create_app
 from mayday.http.hooks import Unsigned
 from mayday.settings import Settings
 from worker.client import connect, metrics_runtime
-from worker.run import build_worker, run_until
+from worker.run import build_workers, run_until
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def run_worker_process(settings: Settings) -> None:
     install_stop_signals(stop)
     runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
     client = await connect(settings, runtime=runtime)
-    await run_until(build_worker(client, settings), stop)
+    await run_until(build_workers(client, settings), stop)
 
 
 async def run_http_process(settings: Settings, *, insecure: bool = False) -> None:
@@ -103,7 +103,7 @@ async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None
         await server.wait_ready()
         runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
         client = await connect(settings, runtime=runtime)
-        worker = build_worker(client, settings)
+        workers = build_workers(client, settings)
         http = http_server(settings, unsigned=Unsigned.LOOPBACK)
         console.print(f"[bold]mayday dev[/] — data in {data_dir}")
         console.print(f"  Temporal   {config.address} (namespace {settings.temporal_namespace})")
@@ -115,7 +115,7 @@ async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None
             "--service checkout --severity SEV2 --title 'Checkout errors' --as <person>"
         )
         console.print("Press Ctrl-C to stop.")
-        await asyncio.gather(run_until(worker, stop), serve_http(http, stop))
+        await asyncio.gather(run_until(workers, stop), serve_http(http, stop))
     finally:
         server.stop()
         console.print("mayday dev stopped.")

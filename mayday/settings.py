@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Where Temporal is, where data lives, which ports and providers to use."""
 
-    model_config = SettingsConfigDict(env_prefix="MAYDAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MAYDAY_", extra="ignore", populate_by_name=True)
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -33,7 +33,12 @@ class Settings(BaseSettings):
     temporal_port: int = 7233
     ui_port: int = 8233
     metrics_port: int = 0
-    public_url: str | None = None
+    public_url: str | None = Field(
+        default=None, description="Base URL providers call back (Twilio hooks); behind TLS."
+    )
+    carrier_throttle: bool = Field(
+        default=True, description="Per-destination SMS/voice limits when a carrier sends."
+    )
 
     hook_secret: SecretStr | None = None
     hook_max_body_bytes: int = Field(default=1_048_576, gt=0)
@@ -42,8 +47,22 @@ class Settings(BaseSettings):
     email_provider: Literal["outbox", "sendgrid"] = "outbox"
     sms_provider: Literal["outbox", "twilio"] = "outbox"
     voice_provider: Literal["outbox", "twilio"] = "outbox"
+    pagerduty_provider: Literal["outbox", "pagerduty"] = "outbox"
+    sendgrid_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MAYDAY_SENDGRID_API_KEY", "SENDGRID_API_KEY"),
+    )
     sendgrid_base_url: str | None = None
     sendgrid_from: str = "status@acme.example"
+    sendgrid_from_name: str = "Acme Status"
+    twilio_account_sid: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MAYDAY_TWILIO_ACCOUNT_SID", "TWILIO_ACCOUNT_SID"),
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MAYDAY_TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN"),
+    )
     twilio_base_url: str | None = None
     twilio_from: str | None = None
     pagerduty_routing_key: SecretStr | None = None
@@ -53,6 +72,13 @@ class Settings(BaseSettings):
     def outbox_path(self) -> Path:
         """The JSON-lines file the outbox provider appends to."""
         return self.data_dir / "outbox.jsonl"
+
+    @property
+    def hooks_base_url(self) -> str:
+        """Where providers reach the HTTP app: the public URL, else the local listener."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.http_host}:{self.http_port}"
 
     @property
     def uses_tls(self) -> bool:

@@ -12,12 +12,11 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from mayday.devstack import temporal_binary
 from mayday.settings import Settings
 from worker.client import DATA_CONVERTER
-from worker.run import build_worker
+from worker.run import Workers
 from workflows.contracts import PlaybookSnapshot
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
@@ -52,9 +51,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def settings(env: WorkflowEnvironment, data_dir: Path) -> Settings:
     """Settings pointing at the session's server, on a task queue of the session's own."""
+    run = uuid.uuid4().hex[:8]
     return Settings(
         temporal_address=env.client.service_client.config.target_host,
-        task_queue=f"mayday-test-{uuid.uuid4().hex[:8]}",
+        task_queue=f"mayday-test-{run}",
+        page_task_queue=f"mayday-test-pages-{run}",
         data_dir=data_dir,
     )
 
@@ -65,14 +66,15 @@ def cli_settings_env(settings: Settings) -> dict[str, str]:
     return {
         "MAYDAY_TEMPORAL_ADDRESS": settings.temporal_address,
         "MAYDAY_TASK_QUEUE": settings.task_queue,
+        "MAYDAY_PAGE_TASK_QUEUE": settings.page_task_queue,
         "MAYDAY_DATA_DIR": str(settings.data_dir),
     }
 
 
 @pytest_asyncio.fixture(scope="session")
-async def worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
-    """A real mayday worker polling the session's task queue."""
-    async with build_worker(env.client, settings) as running:
+async def worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Workers]:
+    """Real mayday workers polling the session's incident and page task queues."""
+    async with Workers(env.client, settings) as running:
         yield running
 
 

@@ -1,11 +1,53 @@
-"""What a mayday worker runs: every workflow and activity, in one place."""
+"""What mayday workers run: every workflow and activity, and the providers they send through."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from activities.notify import NotifyActivities
+from activities.providers import DeliveryThrottle, ProviderSet, ThrottlePolicy, build_providers
+from mayday.settings import Settings
+from playbooks import Playbook
+from workflows.escalation import EscalationWorkflow
 from workflows.incident import IncidentWorkflow
 
-WORKFLOWS: Sequence[type] = (IncidentWorkflow,)
-ACTIVITIES: Sequence[Callable[..., Any]] = ()
+INCIDENT_WORKFLOWS: Sequence[type] = (IncidentWorkflow,)
+PAGE_WORKFLOWS: Sequence[type] = (EscalationWorkflow,)
+WORKFLOWS: Sequence[type] = (*INCIDENT_WORKFLOWS, *PAGE_WORKFLOWS)
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def providers_for(settings: Settings) -> ProviderSet:
+    """The delivery providers the settings choose (the outbox unless told otherwise)."""
+    carrier = "twilio" in (settings.sms_provider, settings.voice_provider)
+    # Carrier-aware limits protect a real sending number; the outbox has no carrier to upset.
+    throttle = DeliveryThrottle(ThrottlePolicy()) if carrier and settings.carrier_throttle else None
+    return build_providers(
+        outbox_path=settings.outbox_path,
+        email=settings.email_provider,
+        sms=settings.sms_provider,
+        voice=settings.voice_provider,
+        pagerduty=settings.pagerduty_provider,
+        sendgrid_api_key=_secret(settings.sendgrid_api_key),
+        sendgrid_from_email=settings.sendgrid_from,
+        sendgrid_from_name=settings.sendgrid_from_name,
+        sendgrid_host=settings.sendgrid_base_url,
+        twilio_account_sid=settings.twilio_account_sid,
+        twilio_auth_token=_secret(settings.twilio_auth_token),
+        twilio_from_number=settings.twilio_from,
+        twilio_base_url=settings.twilio_base_url,
+        pagerduty_routing_key=_secret(settings.pagerduty_routing_key),
+        pagerduty_base_url=settings.pagerduty_base_url,
+        throttle=throttle,
+    )
+
+
+def page_activities(settings: Settings, playbook: Playbook) -> list[Callable[..., Any]]:
+    """The activities the page worker hosts, bound to providers and the playbook."""
+    callback = f"{settings.hooks_base_url}/hooks/twilio"
+    acts = NotifyActivities(providers_for(settings), playbook, callback_url=callback)
+    return [acts.resolve_level, acts.notify]

@@ -1,42 +1,70 @@
-"""Run a worker until asked to stop, finishing in-flight work first."""
+"""Build mayday's workers and run them until asked to stop, finishing in-flight work first."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
-from worker.registry import ACTIVITIES, WORKFLOWS
+from worker.registry import INCIDENT_WORKFLOWS, PAGE_WORKFLOWS, page_activities
 
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def build_worker(client: Client, settings: Settings) -> Worker:
-    """A worker on the settings' task queue with every mayday workflow and activity."""
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=list(WORKFLOWS),
-        activities=list(ACTIVITIES),
-        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-    )
+def build_workers(client: Client, settings: Settings) -> list[Worker]:
+    """One worker for incidents, one for pages on their own queue so bulk work never delays them."""
+    playbook = current_playbook(settings.playbook)
+    return [
+        Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=list(INCIDENT_WORKFLOWS),
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        ),
+        Worker(
+            client,
+            task_queue=settings.page_task_queue,
+            workflows=list(PAGE_WORKFLOWS),
+            activities=page_activities(settings, playbook),
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        ),
+    ]
 
 
-async def run_until(worker: Worker, stop: asyncio.Event) -> None:
-    """Poll until `stop` is set, then shut the worker down gracefully."""
-    task = asyncio.create_task(worker.run())
+class Workers:
+    """All of mayday's workers as one async context manager."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.workers = build_workers(client, settings)
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Workers:
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+
+async def run_until(workers: list[Worker], stop: asyncio.Event) -> None:
+    """Poll until `stop` is set, then shut every worker down gracefully."""
+    tasks = [asyncio.create_task(worker.run()) for worker in workers]
     stopped = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
+    done, _ = await asyncio.wait({*tasks, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if stopped not in done:
         stopped.cancel()
-        task.result()
-        return
-    log.info("worker shutting down")
-    await worker.shutdown()
-    await task
+    log.info("workers shutting down")
+    await asyncio.gather(*(worker.shutdown() for worker in workers))
+    for task in tasks:
+        if task.done() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+        await task

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.escalation_contracts import PagePolicy
 from workflows.phases import Phase
 
 SYSTEM_ACTOR = "mayday"
@@ -29,6 +30,10 @@ class PlaybookSnapshot(BaseModel):
     roles: dict[str, str] = Field(
         default_factory=dict, description="Role id to the role's display name."
     )
+    service_policies: dict[str, PagePolicy] = Field(
+        default_factory=dict, description="Service id to the escalation policy paging its team."
+    )
+    service_names: dict[str, str] = Field(default_factory=dict)
 
     def rank(self, severity: str) -> int:
         """Position of a severity, 0 being the most urgent."""
@@ -54,6 +59,9 @@ class IncidentInput(BaseModel):
     time_scale: float = Field(default=1.0, gt=0)
     auto_resolve: bool = Field(
         default=False, description="Resolve when every alert has resolved (route opt-in)."
+    )
+    page_task_queue: str | None = Field(
+        default=None, description="Task queue of page workflows; the incident's when unset."
     )
 
 
@@ -114,4 +122,10 @@ class IncidentStatus(BaseModel):
     timeline: list[TimelineEntry]
     alerts: dict[str, str] = Field(
         default_factory=dict, description="Alert fingerprint to its latest status."
+    )
+    pages: dict[str, str] = Field(
+        default_factory=dict, description="Page workflow id to its state."
+    )
+    unacknowledged: bool = Field(
+        default=False, description="A page ran out of levels with nobody acknowledging."
     )

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         AckInput,
         AckResult,
         ChannelKind,
+        DeliveryStatus,
         EscalationInput,
         LevelMember,
         NotifyRequest,
@@ -36,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.incident import rejected
 
+EXTERNAL_ACK_DOORS = frozenset({"pagerduty"})
+"""Doors whose ack stands for a person we did not page (someone acked in PagerDuty)."""
 CHANNEL_LABELS = {"sms": "SMS", "voice": "Voice call", "email": "Email"}
 FALLBACK_LEVEL = 0
 RESOLVE_TIMEOUT = timedelta(seconds=10)
@@ -63,6 +66,7 @@ class EscalationWorkflow:
         # Person id → their channels, in the order they were first paged.
         self._paged: dict[str, list[ChannelKind]] = {}
         self._events: list[PageEvent] = []
+        self._deliveries: dict[str, DeliveryStatus] = {}
 
     @workflow.run
     async def run(self, inp: EscalationInput) -> PageStatus:
@@ -106,9 +110,14 @@ class EscalationWorkflow:
             )
         if self._exhausted:
             raise rejected("The page is exhausted; page again from the incident.")
-        if inp.actor not in self._paged:
+        if inp.actor not in self._paged and inp.channel not in EXTERNAL_ACK_DOORS:
             paged = ", ".join(self._paged) or "nobody yet"
             raise rejected(f"{inp.actor!r} was not paged by this page (paged: {paged}).")
+
+    @workflow.signal(description="A provider's delivery callback; the furthest state is kept.")
+    def delivery_status(self, update: DeliveryStatus) -> None:
+        if update.beyond(self._deliveries.get(update.notification_id)):
+            self._deliveries[update.notification_id] = update
 
     @workflow.query(description="State of the page: level, who was paged, who acked, events.")
     def page_status(self) -> PageStatus:
@@ -148,6 +157,9 @@ class EscalationWorkflow:
                 summary=f"who is on call, level {number}" if number else "who is on call, fallback",
             )
         except ActivityError as err:
+            if isinstance(err.cause, CancelledError):
+                # The page itself is being cancelled (incident resolved): stop, don't escalate.
+                raise asyncio.CancelledError from None
             self._event(number, "no-one-on-call", detail=_error_type(err))
             return []
         for target_id in resolved.unresolved:
@@ -307,6 +319,7 @@ class EscalationWorkflow:
             acked_via=self._ack_via,
             paged=list(self._paged),
             events=list(self._events),
+            deliveries=dict(self._deliveries),
         )
 
 

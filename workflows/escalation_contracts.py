@@ -124,6 +124,38 @@ class PageEvent(BaseModel):
     notification_id: str | None = None
 
 
+DELIVERY_PROGRESS = {
+    state: rank
+    for rank, states in enumerate(
+        [
+            ("accepted", "queued", "scheduled"),
+            ("sending", "initiated"),
+            ("sent", "ringing"),
+            ("in-progress",),
+            ("delivered", "completed", "busy", "no-answer", "canceled", "undelivered", "failed"),
+            ("read",),
+        ]
+    )
+    for state in states
+}
+"""Provider states in the order a message or call moves through them; callbacks race."""
+
+
+class DeliveryStatus(BaseModel):
+    """A provider's delivery callback for one notification (Twilio status, SendGrid event)."""
+
+    notification_id: str
+    status: str
+    error_code: str | None = None
+    provider_id: str | None = None
+
+    def beyond(self, other: DeliveryStatus | None) -> bool:
+        """Whether this status is further along than `other` (out-of-order callbacks lose)."""
+        if other is None:
+            return True
+        return DELIVERY_PROGRESS.get(self.status, -1) > DELIVERY_PROGRESS.get(other.status, -1)
+
+
 class PageStatus(BaseModel):
     """What the page_status query and the workflow result report."""
 
@@ -137,6 +169,9 @@ class PageStatus(BaseModel):
     acked_via: str | None = None
     paged: list[str] = Field(default_factory=list, description="Everyone paged so far.")
     events: list[PageEvent] = Field(default_factory=list)
+    deliveries: dict[str, DeliveryStatus] = Field(
+        default_factory=dict, description="Notification id to its furthest delivery state."
+    )
 
 
 class LevelMember(BaseModel):

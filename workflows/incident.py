@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
@@ -19,9 +22,12 @@ with workflow.unsafe.imports_passed_through():
         Resolve,
         TimelineEntry,
     )
+    from workflows.escalation_contracts import EscalationInput, PageEvent, PageStatus
     from workflows.phases import REOPENABLE_PHASES, Phase
 
 REJECTED = "DecisionRejected"
+PAGE_OWNING_TEAM = "page-owning-team"
+"""Patch id: incidents started before paging existed replay without a page."""
 SEEN_DELIVERIES = 200
 """Delivery ids remembered for dedup; senders resend within minutes, not hundreds of deliveries."""
 
@@ -62,6 +68,9 @@ class IncidentWorkflow:
         self._timeline: list[TimelineEntry] = []
         self._alerts: dict[str, AlertStatus] = {}
         self._deliveries: list[str] = []
+        self._pages: dict[str, str] = {}
+        self._page_tasks: list[asyncio.Task[None]] = []
+        self._unacknowledged = False
         # Recorded here, not in run, so that the start signal of an alert lands after them.
         self._record(decl.actor, "declared", f"{decl.severity} on {decl.service}: {decl.title}")
         self._record(
@@ -74,9 +83,91 @@ class IncidentWorkflow:
     async def run(self, inp: IncidentInput) -> IncidentStatus:
         self._check_declaration()
         self._publish()
+        if workflow.patched(PAGE_OWNING_TEAM):
+            self._page_owning_team()
         await workflow.wait_condition(lambda: self._phase is Phase.CLOSED)
+        self._stop_pages()
+        await asyncio.gather(*self._page_tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()
+
+    def _page_owning_team(self) -> None:
+        inp, decl = self._input, self._input.declaration
+        policy = inp.playbook.service_policies.get(decl.service)
+        if policy is None:
+            self._record(SYSTEM_ACTOR, "page", f"No escalation policy pages {decl.service}.")
+            return
+        page_id = f"{workflow.info().workflow_id}-page-{len(self._pages) + 1}"
+        service_name = inp.playbook.service_names.get(decl.service, decl.service)
+        page = EscalationInput(
+            incident_id=workflow.info().workflow_id,
+            target=policy.id,
+            policy=policy,
+            time_scale=inp.time_scale,
+            summary=f"{decl.severity} {service_name}: {decl.title}",
+            severity=self._severity,
+            service=decl.service,
+        )
+        self._pages[page_id] = "notifying"
+        self._record(SYSTEM_ACTOR, "page", f"Paging the {decl.service} on-call ({policy.id}).")
+        self._page_tasks.append(asyncio.create_task(self._follow_page(page_id, page)))
+
+    async def _follow_page(self, page_id: str, page: EscalationInput) -> None:
+        try:
+            result = await workflow.execute_child_workflow(
+                "EscalationWorkflow",
+                page,
+                id=page_id,
+                task_queue=self._input.page_task_queue,
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                result_type=PageStatus,
+                static_summary=f"Page {page.target} for {page.service}",
+            )
+        except (ChildWorkflowError, asyncio.CancelledError):
+            self._pages[page_id] = "cancelled"
+            self._record(SYSTEM_ACTOR, "page", f"Page {page_id} stopped.")
+            return
+        self._pages[page_id] = result.state
+        self._record_page_events(result.events)
+        if result.acked_by:
+            via = f" via {result.acked_via}" if result.acked_via else ""
+            self._record(result.acked_by, "ack", f"Page acknowledged by {result.acked_by}{via}.")
+            if "incident_commander" not in self._roles:
+                # Whoever takes the page leads until command is handed over.
+                self._roles["incident_commander"] = result.acked_by
+                workflow.upsert_search_attributes(
+                    [sa.INCIDENT_COMMANDER.value_set(result.acked_by)]
+                )
+        elif result.state == "exhausted":
+            self._unacknowledged = True
+            self._record(
+                SYSTEM_ACTOR,
+                "unacknowledged",
+                "Nobody acknowledged the page; the incident commander rotation was paged.",
+            )
+        self._publish()
+
+    def _record_page_events(self, events: list[PageEvent]) -> None:
+        for event in events:
+            if event.outcome in ("acked",):
+                continue
+            who = f" {event.person}" if event.person else ""
+            how = f" by {event.channel}" if event.channel else ""
+            detail = f" ({event.detail})" if event.detail else ""
+            self._timeline.append(
+                TimelineEntry(
+                    at=event.at,
+                    actor=SYSTEM_ACTOR,
+                    kind="page",
+                    text=f"Level {event.level}:{who}{how} {event.outcome}{detail}",
+                )
+            )
+        self._timeline.sort(key=lambda entry: entry.at)
+
+    def _stop_pages(self) -> None:
+        for task in self._page_tasks:
+            if not task.done():
+                task.cancel()
 
     @workflow.signal(description="Alerts from a monitoring source, deduplicated by fingerprint.")
     def alert(self, delivery: AlertDelivery) -> None:
@@ -198,6 +289,9 @@ class IncidentWorkflow:
         old, self._phase = self._phase, phase
         suffix = f": {note}" if note else ""
         self._record(actor, kind, f"Phase {old.value} → {phase.value}{suffix}")
+        if not phase.is_open:
+            # A resolved incident pages nobody.
+            self._stop_pages()
         self._publish()
 
     def _check_declaration(self) -> None:
@@ -261,4 +355,6 @@ class IncidentWorkflow:
             roles=dict(self._roles),
             timeline=list(self._timeline),
             alerts={fingerprint: status.value for fingerprint, status in self._alerts.items()},
+            pages=dict(self._pages),
+            unacknowledged=self._unacknowledged,
         )

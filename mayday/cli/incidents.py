@@ -274,3 +274,37 @@ def reopen(
         lambda h: h.execute_update(IncidentWorkflow.reopen, decision),
         as_json,
     )
+
+
+@app.command()
+def ack(
+    incident_id: str = typer.Argument(..., metavar="ID"),
+    who: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Acknowledge the incident's page that reached you; paging stops everywhere."""
+    from mayday.pages import ack_for
+
+    current = settings()
+    person = actor(who, current)
+
+    async def go() -> tuple[str, Any]:
+        return await ack_for(await client_for(current), person, "cli", incident_id=incident_id)
+
+    page_id, result = run(go())
+    if as_json:
+        print_json(
+            {
+                "incident": incident_id,
+                "page": page_id,
+                "acked_by": result.acked_by,
+                "at": result.at.isoformat(),
+                "level": result.level,
+            }
+        )
+    else:
+        console.print(
+            f"{incident_id}: acknowledged by {result.acked_by} at level "
+            f"{result.level}; everyone paged is told.",
+            highlight=False,
+        )

@@ -9,6 +9,8 @@ from mayday import __version__
 from mayday.http.hooks import Unsigned, register_hooks
 from mayday.http.metrics import HookMetrics, register_metrics
 from mayday.http.temporal_link import ClientFactory, TemporalLink
+from mayday.http.twilio_hooks import register_twilio_hooks
+from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
 
 
@@ -38,4 +40,7 @@ def create_app(
     metrics = HookMetrics()
     register_hooks(app, settings, link, metrics, unsigned=unsigned)
     register_metrics(app, metrics)
+    register_twilio_hooks(
+        app, settings, link, current_playbook(settings.playbook), unsigned=unsigned
+    )
     return app

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
-from mayday.alert_intake import UnroutableAlert, hand_off
+from mayday.alert_intake import UnroutableAlert, acknowledge_from_source, hand_off
 from mayday.hooks import PARSERS, HookError, PayloadTooLarge, verify
 from mayday.http.metrics import HookMetrics
 from mayday.http.temporal_link import TemporalLink
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 HANDOFF_TIMEOUT_SECONDS = 10.0
 RETRY_AFTER_SECONDS = "5"
+ACKNOWLEDGED = "incident.acknowledged"
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -98,6 +99,17 @@ def register_hooks(
             parsed = parse(body, request.headers)
         except HookError as err:
             return error(err.status, err.error, err.field)
+        if parsed.event == ACKNOWLEDGED and parsed.alerts:
+            try:
+                client = await link.client()
+                acked = await asyncio.wait_for(
+                    acknowledge_from_source(client, playbook, parsed.source, parsed.alerts),
+                    HANDOFF_TIMEOUT_SECONDS,
+                )
+            except (RPCError, RuntimeError, TimeoutError):
+                link.forget()
+                return error(503, "Temporal is unavailable; the ack was not recorded, retry.")
+            return JSONResponse({"incidents": acked, "event": parsed.event}, status_code=202)
         if not parsed.alerts:
             return JSONResponse({"incidents": [], "event": parsed.event}, status_code=202)
         try:

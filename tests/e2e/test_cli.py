@@ -45,7 +45,7 @@ async def test_declare_status_and_list(cli_settings_env: dict[str, str], people:
         "title": "Checkout errors",
     }
     assert body["roles"] == {"incident_commander": people[0]}
-    assert [e["kind"] for e in body["timeline"]] == ["declared", "playbook"]
+    assert [e["kind"] for e in body["timeline"]] == ["declared", "playbook", "page"]
 
     listed = await run_cli_async("list", "--json", env=cli_settings_env)
     assert incident_id in [row["id"] for row in json.loads(listed.stdout)["incidents"]]
@@ -118,8 +118,11 @@ async def test_decisions_through_the_cli(
     timeline = json.loads((await run_cli_async("timeline", incident_id, "--json", env=env)).stdout)[
         "timeline"
     ]
-    assert [e["kind"] for e in timeline][-3:] == ["phase", "severity", "resolved"]
-    assert timeline[-1]["actor"] == people[1]
+    decisions = [e for e in timeline if e["kind"] != "page"]
+    assert [e["kind"] for e in decisions][-3:] == ["phase", "severity", "resolved"]
+    assert decisions[-1]["actor"] == people[1]
+    # Resolving stops the page that was still waiting for an ack.
+    assert timeline[-1]["kind"] == "page" and "stopped" in timeline[-1]["text"]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from mayday.devstack import temporal_binary
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
 from worker.client import DATA_CONVERTER
-from worker.run import build_worker
+from worker.run import Workers
 from workflows.alerts import Alert, AlertDelivery, AlertStatus
 from workflows.contracts import ChangePhase, ChangeSeverity, Declaration, Reopen, Resolve
 from workflows.incident import IncidentWorkflow
@@ -34,7 +34,7 @@ async def main() -> None:
         settings = Settings(task_queue=f"record-{uuid.uuid4().hex[:6]}")
         frozen = snapshot(current_playbook(None))
         actor = frozen.people[0]
-        async with build_worker(env.client, settings):
+        async with Workers(env.client, settings):
             incident_id = await incidents.declare(
                 env.client,
                 settings,

@@ -55,7 +55,7 @@ async def test_declared_incident_is_investigating_with_timeline_and_attributes(
         "checkout",
     )
     assert status.roles == {"incident_commander": playbook.people[0]}
-    assert [e.kind for e in status.timeline] == ["declared", "playbook"]
+    assert [e.kind for e in status.timeline] == ["declared", "playbook", "page"]
     assert playbook.content_hash[:12] in status.timeline[1].text
     assert status.playbook_hash == playbook.content_hash
 
@@ -91,7 +91,8 @@ async def test_phases_move_forward_one_step_and_close_ends_the_run(
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
     final = await handle.result()
     assert isinstance(final, IncidentStatus)
-    assert [e.kind for e in final.timeline][-4:] == ["phase"] * 4
+    assert [e.kind for e in final.timeline if e.kind != "page"][-4:] == ["phase"] * 4
+    assert set(final.pages.values()) == {"cancelled"}
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     phase_attr = (await handle.describe()).typed_search_attributes.get(sa.INCIDENT_PHASE)
     assert phase_attr == "closed"

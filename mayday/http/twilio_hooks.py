@@ -1,0 +1,170 @@
+"""Twilio's webhooks: SMS replies and voice keypresses acknowledge pages; status callbacks.
+
+Every request is checked against `X-Twilio-Signature` with the account's auth token over the
+public URL Twilio called; without a token, unsigned requests are accepted only as the hook
+policy allows (loopback in `mayday dev`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from xml.sax.saxutils import escape
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from temporalio.service import RPCError
+
+from mayday.hooks.auth import is_loopback
+from mayday.http.hooks import Unsigned
+from mayday.http.temporal_link import TemporalLink
+from mayday.incidents import IncidentError
+from mayday.pages import ack_for, ack_page, page_of_notification
+from mayday.settings import Settings
+from playbooks import Playbook
+from workflows.escalation import EscalationWorkflow
+from workflows.escalation_contracts import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+ACK_REPLY = re.compile(r"^(?:1|ACK)(?:\s+(?P<short>[A-Z0-9._-]+))?$")
+TWIML = "text/xml"
+
+
+def twiml(inner: str = "") -> Response:
+    """A TwiML document answering Twilio."""
+    return Response(
+        f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>', media_type=TWIML
+    )
+
+
+def phone_directory(playbook: Playbook) -> dict[str, str]:
+    """E.164 number → directory id, for matching an SMS reply to its sender."""
+    return {
+        channel.address: person.id
+        for person in playbook.directory.people.values()
+        for channel in person.channels
+        if channel.kind in ("sms", "voice")
+    }
+
+
+class TwilioSignature:
+    """Checks Twilio's signature on the URL it called, as the hook policy requires."""
+
+    def __init__(self, settings: Settings, unsigned: Unsigned) -> None:
+        token = settings.twilio_auth_token
+        self._token = token.get_secret_value() if token else None
+        self._public_url = settings.public_url.rstrip("/") if settings.public_url else None
+        self._unsigned = unsigned
+
+    def url(self, request: Request) -> str:
+        """The URL Twilio signed: the public base URL behind TLS termination, else the request's."""
+        if self._public_url is None:
+            return str(request.url)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return f"{self._public_url}{request.url.path}{query}"
+
+    def accepts(self, request: Request, form: Mapping[str, str]) -> bool:
+        """Whether the request is Twilio's (or allowed unsigned)."""
+        if self._token is None:
+            host = request.client.host if request.client else ""
+            if self._unsigned is Unsigned.ANYONE:
+                return True
+            return self._unsigned is Unsigned.LOOPBACK and is_loopback(host)
+        from twilio.request_validator import RequestValidator
+
+        signature = request.headers.get("X-Twilio-Signature", "")
+        valid: bool = RequestValidator(self._token).validate(
+            self.url(request), dict(form), signature
+        )
+        return valid
+
+
+def register_twilio_hooks(
+    app: FastAPI,
+    settings: Settings,
+    link: TemporalLink,
+    playbook: Playbook,
+    *,
+    unsigned: Unsigned,
+) -> None:
+    """Add `/hooks/twilio/{sms,voice,status}`."""
+    signature = TwilioSignature(settings, unsigned)
+    phones = phone_directory(playbook)
+
+    async def signed_form(request: Request) -> dict[str, str] | None:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        return form if signature.accepts(request, form) else None
+
+    @app.post("/hooks/twilio/sms")
+    async def sms_reply(request: Request) -> Response:
+        form = await signed_form(request)
+        if form is None:
+            return Response("invalid Twilio signature", status_code=403)
+        person = phones.get(form.get("From", ""))
+        if person is None:
+            return twiml("<Message>This number is not in the on-call directory.</Message>")
+        match = ACK_REPLY.match(form.get("Body", "").strip().upper())
+        if match is None:
+            return twiml("<Message>Reply 1 or ACK to acknowledge a page.</Message>")
+        short = (match.group("short") or "").lower() or None
+        try:
+            client = await link.client()
+            page_id, _ = await ack_for(client, person, "sms", incident_contains=short)
+        except IncidentError as err:
+            return twiml(f"<Message>{escape(str(err))}</Message>")
+        except (RPCError, RuntimeError):
+            link.forget()
+            return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+        incident = page_id.split("-page-")[0]
+        return twiml(
+            f"<Message>Acknowledged {escape(incident)}. Everyone paged is told you "
+            "have it.</Message>"
+        )
+
+    @app.post("/hooks/twilio/voice")
+    async def voice_keypress(request: Request) -> Response:
+        form = await signed_form(request)
+        if form is None:
+            return Response("invalid Twilio signature", status_code=403)
+        page = page_of_notification(request.query_params.get("notification", ""))
+        if form.get("Digits") != "1" or page is None:
+            return twiml("<Say>No acknowledgement received. Goodbye.</Say>")
+        page_id, person = page
+        try:
+            await ack_page(await link.client(), page_id, person, "voice")
+        except IncidentError as err:
+            return twiml(f"<Say>{escape(str(err))}</Say><Hangup/>")
+        except (RPCError, RuntimeError):
+            link.forget()
+            return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+        return twiml("<Say>Acknowledged. Everyone paged will be told you have it.</Say><Hangup/>")
+
+    @app.post("/hooks/twilio/status")
+    async def delivery_status(request: Request) -> Response:
+        form = await signed_form(request)
+        if form is None:
+            return Response("invalid Twilio signature", status_code=403)
+        notification = request.query_params.get("notification", "")
+        page = page_of_notification(notification)
+        state = form.get("MessageStatus") or form.get("CallStatus")
+        if page is None or not state:
+            return Response(status_code=204)
+        update = DeliveryStatus(
+            notification_id=notification,
+            status=state,
+            error_code=form.get("ErrorCode") or None,
+            provider_id=form.get("MessageSid") or form.get("CallSid") or None,
+        )
+        try:
+            client = await link.client()
+            await client.get_workflow_handle(page[0]).signal(
+                EscalationWorkflow.delivery_status, update
+            )
+        except RPCError as err:
+            log.info("status callback for a closed page ignored: %s", err.status)
+        except RuntimeError:
+            link.forget()
+            return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+        return Response(status_code=204)
