@@ -8,6 +8,8 @@ person's next channel) and a 429 is retried after the provider's Retry-After.
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -16,6 +18,9 @@ from activities.pages import page_text
 from activities.providers import DeliveryError, OutboundMessage, ProviderSet
 from playbooks import Playbook
 from workflows.escalation_contracts import (
+    FirstLevelPaged,
+    FirstPageRequest,
+    LevelMember,
     NotifyRequest,
     NotifyResult,
     ResolvedLevel,
@@ -41,6 +46,48 @@ class NotifyActivities:
         """The people one escalation level pages at the workflow's time."""
         return resolve_targets(
             self._playbook, request.targets, request.at, both=request.both_primary_and_backup
+        )
+
+    @activity.defn(name="first_page")
+    async def first_page(self, request: FirstPageRequest) -> FirstLevelPaged:
+        """Resolve level 1 and page each person on their first channel, all at once.
+
+        Run as a local activity in the incident's first task, so the first page leaves before
+        the page workflow exists; whoever this misses, the page workflow retries.
+        """
+        level = request.level
+        resolved = resolve_targets(
+            self._playbook, level.targets, level.at, both=level.both_primary_and_backup
+        )
+
+        async def page(member: LevelMember) -> tuple[str, str | None, str | None]:
+            channel = member.channels[0]
+            try:
+                await self.notify(
+                    NotifyRequest(
+                        notification_id=f"{request.page_id}:page:1:1:{member.person}:{channel}",
+                        incident_id=level.incident_id,
+                        purpose="page",
+                        person=member.person,
+                        channel=channel,
+                        level=1,
+                        summary=request.summary,
+                        severity=request.severity,
+                        service=request.service,
+                        role_name=request.role_name,
+                    )
+                )
+            except ApplicationError as err:
+                return member.person, None, err.type or "DeliveryError"
+            return member.person, channel, None
+
+        outcomes = await asyncio.gather(*(page(m) for m in resolved.members if m.channels))
+        return FirstLevelPaged(
+            at=level.at,
+            members=resolved.members,
+            unresolved=resolved.unresolved,
+            reached={person: channel for person, channel, _ in outcomes if channel},
+            failed={person: error for person, _, error in outcomes if error},
         )
 
     @activity.defn(name="notify")

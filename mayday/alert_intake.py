@@ -8,8 +8,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -59,10 +60,15 @@ def route_for(playbook: Playbook, item: Alert) -> AlertRoute | None:
     return next((route for route in playbook.alert_routes if route.matches(item.labels)), None)
 
 
+@lru_cache(maxsize=256)
+def _key_template(source: str) -> Template:
+    return _keys.from_string(source)
+
+
 def dedup_key(route: AlertRoute, item: Alert) -> str:
     """The route's dedup key template rendered for the alert."""
     try:
-        return _keys.from_string(route.dedup_key).render(
+        return _key_template(route.dedup_key).render(
             labels=item.labels,
             annotations=item.annotations,
             source=item.source,

@@ -46,8 +46,17 @@ def providers_for(settings: Settings) -> ProviderSet:
     )
 
 
-def page_activities(settings: Settings, playbook: Playbook) -> list[Callable[..., Any]]:
-    """The activities the page worker hosts, bound to providers and the playbook."""
+def notify_activities(settings: Settings, playbook: Playbook) -> NotifyActivities:
+    """Page activities bound to the settings' providers and the playbook."""
     callback = f"{settings.hooks_base_url}/hooks/twilio"
-    acts = NotifyActivities(providers_for(settings), playbook, callback_url=callback)
+    return NotifyActivities(providers_for(settings), playbook, callback_url=callback)
+
+
+def page_activities(acts: NotifyActivities) -> list[Callable[..., Any]]:
+    """What the page worker hosts: level resolution and sends."""
     return [acts.resolve_level, acts.notify]
+
+
+def incident_activities(acts: NotifyActivities) -> list[Callable[..., Any]]:
+    """What the incident worker hosts: the first page, run as a local activity."""
+    return [acts.first_page]

@@ -12,7 +12,13 @@ from temporalio.worker import Worker
 
 from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
-from worker.registry import INCIDENT_WORKFLOWS, PAGE_WORKFLOWS, page_activities
+from worker.registry import (
+    INCIDENT_WORKFLOWS,
+    PAGE_WORKFLOWS,
+    incident_activities,
+    notify_activities,
+    page_activities,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +27,20 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 def build_workers(client: Client, settings: Settings) -> list[Worker]:
     """One worker for incidents, one for pages on their own queue so bulk work never delays them."""
-    playbook = current_playbook(settings.playbook)
+    acts = notify_activities(settings, current_playbook(settings.playbook))
     return [
         Worker(
             client,
             task_queue=settings.task_queue,
             workflows=list(INCIDENT_WORKFLOWS),
+            activities=incident_activities(acts),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         ),
         Worker(
             client,
             task_queue=settings.page_task_queue,
             workflows=list(PAGE_WORKFLOWS),
-            activities=page_activities(settings, playbook),
+            activities=page_activities(acts),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         ),
     ]

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         ChannelKind,
         DeliveryStatus,
         EscalationInput,
+        FirstLevelPaged,
         LevelMember,
         NotifyRequest,
         NotifyResult,
@@ -42,6 +43,7 @@ EXTERNAL_ACK_DOORS = frozenset({"pagerduty"})
 CHANNEL_LABELS = {"sms": "SMS", "voice": "Voice call", "email": "Email"}
 FALLBACK_LEVEL = 0
 RESOLVE_TIMEOUT = timedelta(seconds=10)
+MIN_WINDOW = timedelta(seconds=1)
 SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -78,7 +80,8 @@ class EscalationWorkflow:
                     break
                 self._round, self._level = round_number, number
                 window = level.ack_timeout * inp.time_scale
-                await self._run_level(number, level.targets, window)
+                first = inp.first_level if (round_number, number) == (1, 1) else None
+                await self._run_level(number, level.targets, window, first)
         if self._ack is None:
             await self._page_fallback(policy.fallback, policy.levels[-1].ack_timeout)
         if self._ack is not None:
@@ -123,15 +126,33 @@ class EscalationWorkflow:
     def page_status(self) -> PageStatus:
         return self._status()
 
-    async def _run_level(self, number: int, targets: list[PageTarget], window: timedelta) -> None:
-        """Notify a level and wait for its ack; a level with nobody reachable ends at once."""
-        members = await self._resolve(number, targets)
-        if not members:
+    async def _run_level(
+        self,
+        number: int,
+        targets: list[PageTarget],
+        window: timedelta,
+        first: FirstLevelPaged | None = None,
+    ) -> None:
+        """Notify a level and wait for its ack; a level with nobody reachable ends at once.
+
+        With `first`, the incident already paged this level; only the people it missed are
+        tried again (on their other channels), and the ack window counts from that page.
+        """
+        reached = 0
+        if first is None:
+            members = await self._resolve(number, targets)
+        else:
+            members, reached = self._adopt(first)
+            window = max(window - (workflow.now() - first.at), MIN_WINDOW)
+        if not members and not reached:
             return
         sending = asyncio.create_task(self._notify_all(members, number, window))
         try:
             await workflow.wait_condition(
-                lambda: self._ack is not None or (sending.done() and sending.result() == 0),
+                lambda: (
+                    self._ack is not None
+                    or (not reached and sending.done() and sending.result() == 0)
+                ),
                 timeout=window,
                 timeout_summary=f"ack timeout, level {number}",
             )
@@ -139,6 +160,30 @@ class EscalationWorkflow:
             self._event(number, "ack-timeout")
         finally:
             await _stop(sending)
+
+    def _adopt(self, first: FirstLevelPaged) -> tuple[list[LevelMember], int]:
+        """Record the incident's first page as this page's level 1; who still needs paging."""
+        for target_id in first.unresolved:
+            self._event(1, "no-one-on-call", detail=target_id)
+        retry: list[LevelMember] = []
+        for member in first.members:
+            if not member.channels:
+                continue
+            nid = self._notification_id("page", 1, member.person, member.channels[0])
+            self._paged.setdefault(member.person, list(member.channels))
+            if member.person in first.reached:
+                channel = first.reached[member.person]
+                self._event(1, "paged", member.person, channel, "accepted", nid)
+                continue
+            error = first.failed.get(member.person, "DeliveryError")
+            self._event(1, "failed", member.person, member.channels[0], error, nid)
+            rest = member.channels[1:]
+            if error == NOT_MOBILE and "voice" in rest:
+                rest = ["voice", *[c for c in rest if c != "voice"]]
+            if rest:
+                retry.append(member.model_copy(update={"channels": rest}))
+        self._publish()
+        return retry, len(first.reached)
 
     async def _resolve(self, number: int, targets: list[PageTarget]) -> list[LevelMember]:
         request = ResolveLevelRequest(

@@ -94,6 +94,9 @@ class EscalationInput(BaseModel):
     severity: str | None = None
     service: str | None = None
     role_name: str | None = Field(default=None, description='e.g. "Incident Commander".')
+    first_level: FirstLevelPaged | None = Field(
+        default=None, description="Level 1 already paged by the incident (the fast path)."
+    )
 
 
 class AckInput(BaseModel):
@@ -216,6 +219,35 @@ class NotifyRequest(BaseModel):
     acked_by: str | None = Field(default=None, description="Directory id, for ack notices.")
 
 
+class FirstPageRequest(BaseModel):
+    """Page level 1 from inside the incident's first task, before the page workflow exists.
+
+    Notification ids are built by the workflow (`notification_ids` holds the per-person prefix)
+    so that callbacks and acks route to the page workflow that follows.
+    """
+
+    level: ResolveLevelRequest
+    page_id: str
+    summary: str
+    severity: str | None = None
+    service: str | None = None
+    role_name: str | None = None
+
+
+class FirstLevelPaged(BaseModel):
+    """What the first-page activity did: who level 1 is, and who it reached on which channel."""
+
+    at: datetime
+    members: list[LevelMember] = Field(default_factory=list)
+    unresolved: list[str] = Field(default_factory=list)
+    reached: dict[str, str] = Field(
+        default_factory=dict, description="Person to the channel that accepted the page."
+    )
+    failed: dict[str, str] = Field(
+        default_factory=dict, description="Person to the error type of their first channel."
+    )
+
+
 class NotifyResult(BaseModel):
     """A provider's acceptance of a notification."""
 
@@ -223,3 +255,6 @@ class NotifyResult(BaseModel):
     provider: str
     provider_id: str
     status: str
+
+
+EscalationInput.model_rebuild()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -22,10 +23,20 @@ with workflow.unsafe.imports_passed_through():
         Resolve,
         TimelineEntry,
     )
-    from workflows.escalation_contracts import EscalationInput, PageEvent, PageStatus
+    from workflows.escalation_contracts import (
+        EscalationInput,
+        FirstLevelPaged,
+        FirstPageRequest,
+        PageEvent,
+        PageStatus,
+        ResolveLevelRequest,
+    )
     from workflows.phases import REOPENABLE_PHASES, Phase
 
 REJECTED = "DecisionRejected"
+FIRST_PAGE_LOCAL = "first-page-local"
+"""Patch id: level 1 is paged by a local activity in the incident's first task."""
+FIRST_PAGE_TIMEOUT = timedelta(seconds=10)
 PAGE_OWNING_TEAM = "page-owning-team"
 """Patch id: incidents started before paging existed replay without a page."""
 SEEN_DELIVERIES = 200
@@ -84,14 +95,14 @@ class IncidentWorkflow:
         self._check_declaration()
         self._publish()
         if workflow.patched(PAGE_OWNING_TEAM):
-            self._page_owning_team()
+            await self._page_owning_team()
         await workflow.wait_condition(lambda: self._phase is Phase.CLOSED)
         self._stop_pages()
         await asyncio.gather(*self._page_tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()
 
-    def _page_owning_team(self) -> None:
+    async def _page_owning_team(self) -> None:
         inp, decl = self._input, self._input.declaration
         policy = inp.playbook.service_policies.get(decl.service)
         if policy is None:
@@ -110,7 +121,38 @@ class IncidentWorkflow:
         )
         self._pages[page_id] = "notifying"
         self._record(SYSTEM_ACTOR, "page", f"Paging the {decl.service} on-call ({policy.id}).")
+        if workflow.patched(FIRST_PAGE_LOCAL):
+            page.first_level = await self._first_page(page_id, page)
         self._page_tasks.append(asyncio.create_task(self._follow_page(page_id, page)))
+
+    async def _first_page(self, page_id: str, page: EscalationInput) -> FirstLevelPaged | None:
+        """Send level 1 from this very task: the page leaves before a page workflow exists."""
+        request = FirstPageRequest(
+            level=ResolveLevelRequest(
+                incident_id=page.incident_id,
+                targets=page.policy.levels[0].targets,
+                both_primary_and_backup=page.both_primary_and_backup,
+                at=workflow.now(),
+            ),
+            page_id=page_id,
+            summary=page.summary,
+            severity=page.severity,
+            service=page.service,
+            role_name=page.role_name,
+        )
+        try:
+            first: FirstLevelPaged = await workflow.execute_local_activity(
+                "first_page",
+                request,
+                result_type=FirstLevelPaged,
+                start_to_close_timeout=FIRST_PAGE_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=1),
+                summary="first page, level 1",
+            )
+        except ActivityError:
+            # The page workflow pages level 1 itself, with retries and channel fallback.
+            return None
+        return first
 
     async def _follow_page(self, page_id: str, page: EscalationInput) -> None:
         try:
