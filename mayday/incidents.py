@@ -19,7 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from mayday.settings import Settings
 from workflows import search_attributes as sa
 from workflows.contracts import Declaration, IncidentInput, IncidentStatus, PlaybookSnapshot
-from workflows.incident import IncidentWorkflow, initial_search_attributes
+from workflows.escalation import EscalationWorkflow
+from workflows.incident import IncidentWorkflow, initial_search_attributes, page_timeline
 
 INCIDENT_PREFIX = "incident-"
 
@@ -96,12 +97,25 @@ def handle_for(client: Client, incident_id: str) -> WorkflowHandle[Any, Any]:
 
 
 async def status(client: Client, incident_id: str) -> IncidentStatus:
-    """The incident's current state, or UnknownIncident."""
+    """The incident's current state with its running pages' steps so far, or UnknownIncident.
+
+    An incident records a page's steps when the page ends; until then they are read live from
+    the page itself, so the timeline shows every page as it happens.
+    """
     handle = handle_for(client, incident_id)
     try:
-        return await handle.query(IncidentWorkflow.status)
+        current = await handle.query(IncidentWorkflow.status)
     except RPCError as err:
         raise _translate(err, incident_id) from None
+    live = [page for page, state in current.pages.items() if state == "notifying"]
+    for page_id in live:
+        try:
+            page = await client.get_workflow_handle(page_id).query(EscalationWorkflow.page_status)
+        except RPCError:
+            continue
+        current.timeline.extend(page_timeline(page.events))
+    current.timeline.sort(key=lambda entry: entry.at)
+    return current
 
 
 async def decide(

@@ -62,6 +62,27 @@ def initial_search_attributes(inp: IncidentInput) -> TypedSearchAttributes:
     return TypedSearchAttributes(pairs)
 
 
+def page_timeline(events: list[PageEvent]) -> list[TimelineEntry]:
+    """A page's steps as timeline entries (its ack is recorded by the incident itself)."""
+    entries = []
+    for event in events:
+        if event.outcome == "acked":
+            continue
+        level = f"Level {event.level}" if event.level else "Fallback"
+        who = f" {event.person}" if event.person else ""
+        how = f" by {event.channel}" if event.channel else ""
+        detail = f" ({event.detail})" if event.detail else ""
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                actor=SYSTEM_ACTOR,
+                kind="page",
+                text=f"{level}:{who}{how} {event.outcome}{detail}",
+            )
+        )
+    return entries
+
+
 @workflow.defn
 class IncidentWorkflow:
     """Runs one incident from declaration to close; every decision lands on the timeline."""
@@ -190,20 +211,7 @@ class IncidentWorkflow:
         self._publish()
 
     def _record_page_events(self, events: list[PageEvent]) -> None:
-        for event in events:
-            if event.outcome in ("acked",):
-                continue
-            who = f" {event.person}" if event.person else ""
-            how = f" by {event.channel}" if event.channel else ""
-            detail = f" ({event.detail})" if event.detail else ""
-            self._timeline.append(
-                TimelineEntry(
-                    at=event.at,
-                    actor=SYSTEM_ACTOR,
-                    kind="page",
-                    text=f"Level {event.level}:{who}{how} {event.outcome}{detail}",
-                )
-            )
+        self._timeline.extend(page_timeline(events))
         self._timeline.sort(key=lambda entry: entry.at)
 
     def _stop_pages(self) -> None:

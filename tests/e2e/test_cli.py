@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import run_cli_async
+from tests.helpers import CliResult, run_cli_async
 from workflows.contracts import PlaybookSnapshot
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -45,7 +45,9 @@ async def test_declare_status_and_list(cli_settings_env: dict[str, str], people:
         "title": "Checkout errors",
     }
     assert body["roles"] == {"incident_commander": people[0]}
-    assert [e["kind"] for e in body["timeline"]] == ["declared", "playbook", "page"]
+    kinds = [e["kind"] for e in body["timeline"]]
+    assert kinds[:3] == ["declared", "playbook", "page"] and set(kinds[3:]) <= {"page"}
+    assert any("Level 1" in e["text"] and "paged" in e["text"] for e in body["timeline"])
 
     listed = await run_cli_async("list", "--json", env=cli_settings_env)
     assert incident_id in [row["id"] for row in json.loads(listed.stdout)["incidents"]]
@@ -88,7 +90,11 @@ async def test_phase_skip_exits_1_naming_next_phase_and_leaves_timeline(
     assert result.code == 1
     assert "allowed next phase is identified" in result.stderr
     after = await run_cli_async("timeline", incident_id, "--json", env=cli_settings_env)
-    assert json.loads(after.stdout) == json.loads(before.stdout)
+    def decisions(result: CliResult) -> list[dict[str, str]]:
+        # Page steps arrive on their own schedule; decisions must be untouched.
+        return [e for e in json.loads(result.stdout)["timeline"] if e["kind"] != "page"]
+
+    assert decisions(after) == decisions(before)
 
 
 async def test_decisions_through_the_cli(
