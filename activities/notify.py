@@ -65,7 +65,9 @@ class NotifyActivities:
             try:
                 await self.notify(
                     NotifyRequest(
-                        notification_id=f"{request.page_id}:page:1:1:{member.person}:{channel}",
+                        notification_id=(
+                            f"{request.page_id}:{request.purpose}:1:1:{member.person}:{channel}"
+                        ),
                         incident_id=level.incident_id,
                         purpose="page",
                         person=member.person,

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.alerts import AlertDelivery
 from workflows.escalation_contracts import PagePolicy
 from workflows.phases import Phase
 
@@ -62,6 +63,9 @@ class IncidentInput(BaseModel):
     )
     page_task_queue: str | None = Field(
         default=None, description="Task queue of page workflows; the incident's when unset."
+    )
+    pending_alerts: list[AlertDelivery] = Field(
+        default_factory=list, description="Alerts that arrived as the previous incident closed."
     )
 
 

@@ -44,6 +44,8 @@ CHANNEL_LABELS = {"sms": "SMS", "voice": "Voice call", "email": "Email"}
 FALLBACK_LEVEL = 0
 RESOLVE_TIMEOUT = timedelta(seconds=10)
 MIN_WINDOW = timedelta(seconds=1)
+FALLBACK_ACK_WINDOW = "fallback-ack-window"
+"""Patch id: after the fallback page, wait one more ack window before giving up."""
 SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -84,6 +86,17 @@ class EscalationWorkflow:
                 await self._run_level(number, level.targets, window, first)
         if self._ack is None:
             await self._page_fallback(policy.fallback, policy.levels[-1].ack_timeout)
+            if policy.fallback is not None and workflow.patched(FALLBACK_ACK_WINDOW):
+                # Whoever the fallback woke can still take the page.
+                window = policy.levels[-1].ack_timeout * inp.time_scale
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._ack is not None,
+                        timeout=window,
+                        timeout_summary="ack timeout, fallback",
+                    )
+                except TimeoutError:
+                    self._event(FALLBACK_LEVEL, "ack-timeout")
         if self._ack is not None:
             await self._send_ack_notices()
         else:

@@ -228,6 +228,7 @@ class FirstPageRequest(BaseModel):
 
     level: ResolveLevelRequest
     page_id: str
+    purpose: str = "page"
     summary: str
     severity: str | None = None
     service: str | None = None

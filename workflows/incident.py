@@ -7,7 +7,12 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+)
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -101,6 +106,7 @@ class IncidentWorkflow:
         self._alerts: dict[str, AlertStatus] = {}
         self._deliveries: list[str] = []
         self._pages: dict[str, str] = {}
+        self._late_alerts: list[AlertDelivery] = []
         self._page_tasks: list[asyncio.Task[None]] = []
         self._unacknowledged = False
         # Recorded here, not in run, so that the start signal of an alert lands after them.
@@ -110,6 +116,8 @@ class IncidentWorkflow:
             "playbook",
             f"Playbook {inp.playbook.name} version {inp.playbook.content_hash[:12]}",
         )
+        for delivery in inp.pending_alerts:
+            self._take_alerts(delivery)
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentStatus:
@@ -121,7 +129,20 @@ class IncidentWorkflow:
         self._stop_pages()
         await asyncio.gather(*self._page_tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._late_alerts:
+            self._continue_with_late_alerts()
         return self._status()
+
+    def _continue_with_late_alerts(self) -> None:
+        """Alerts that fired while this incident closed open the next one under the same id."""
+        inp, first = self._input, self._late_alerts[0].alerts[0]
+        decl = inp.declaration.model_copy(
+            update={"title": first.title, "severity": inp.declaration.severity}
+        )
+        following = inp.model_copy(
+            update={"declaration": decl, "pending_alerts": list(self._late_alerts)}
+        )
+        workflow.continue_as_new(following, search_attributes=initial_search_attributes(following))
 
     async def _page_owning_team(self) -> None:
         inp, decl = self._input, self._input.declaration
@@ -144,6 +165,10 @@ class IncidentWorkflow:
         self._record(SYSTEM_ACTOR, "page", f"Paging the {decl.service} on-call ({policy.id}).")
         if workflow.patched(FIRST_PAGE_LOCAL):
             page.first_level = await self._first_page(page_id, page)
+            if not self._phase.is_open:
+                # Resolved while the first page was on its way: nobody else needs waking.
+                self._pages[page_id] = "cancelled"
+                return
         self._page_tasks.append(asyncio.create_task(self._follow_page(page_id, page)))
 
     async def _first_page(self, page_id: str, page: EscalationInput) -> FirstLevelPaged | None:
@@ -156,6 +181,7 @@ class IncidentWorkflow:
                 at=workflow.now(),
             ),
             page_id=page_id,
+            purpose=page.purpose,
             summary=page.summary,
             severity=page.severity,
             service=page.service,
@@ -170,7 +196,9 @@ class IncidentWorkflow:
                 retry_policy=RetryPolicy(maximum_attempts=1),
                 summary="first page, level 1",
             )
-        except ActivityError:
+        except ActivityError as err:
+            if isinstance(err.cause, CancelledError):
+                raise asyncio.CancelledError from None
             # The page workflow pages level 1 itself, with retries and channel fallback.
             return None
         return first
@@ -186,16 +214,32 @@ class IncidentWorkflow:
                 result_type=PageStatus,
                 static_summary=f"Page {page.target} for {page.service}",
             )
-        except (ChildWorkflowError, asyncio.CancelledError):
+        except asyncio.CancelledError:
             self._pages[page_id] = "cancelled"
             self._record(SYSTEM_ACTOR, "page", f"Page {page_id} stopped.")
+            return
+        except ChildWorkflowError as err:
+            if isinstance(err.cause, CancelledError):
+                self._pages[page_id] = "cancelled"
+                self._record(SYSTEM_ACTOR, "page", f"Page {page_id} stopped.")
+            else:
+                self._pages[page_id] = "failed"
+                self._record(
+                    SYSTEM_ACTOR,
+                    "page-failed",
+                    f"Page {page_id} failed ({type(err.cause).__name__}); page by hand.",
+                )
+            self._publish()
             return
         self._pages[page_id] = result.state
         self._record_page_events(result.events)
         if result.acked_by:
             via = f" via {result.acked_via}" if result.acked_via else ""
             self._record(result.acked_by, "ack", f"Page acknowledged by {result.acked_by}{via}.")
-            if "incident_commander" not in self._roles:
+            if (
+                "incident_commander" not in self._roles
+                and result.acked_by in self._input.playbook.people
+            ):
                 # Whoever takes the page leads until command is handed over.
                 self._roles["incident_commander"] = result.acked_by
                 workflow.upsert_search_attributes(
@@ -203,11 +247,9 @@ class IncidentWorkflow:
                 )
         elif result.state == "exhausted":
             self._unacknowledged = True
-            self._record(
-                SYSTEM_ACTOR,
-                "unacknowledged",
-                "Nobody acknowledged the page; the incident commander rotation was paged.",
-            )
+            fallback = page.policy.fallback
+            paged = f"; {fallback.kind} {fallback.id} was paged" if fallback else ""
+            self._record(SYSTEM_ACTOR, "unacknowledged", f"Nobody acknowledged the page{paged}.")
         self._publish()
 
     def _record_page_events(self, events: list[PageEvent]) -> None:
@@ -221,8 +263,20 @@ class IncidentWorkflow:
 
     @workflow.signal(description="Alerts from a monitoring source, deduplicated by fingerprint.")
     def alert(self, delivery: AlertDelivery) -> None:
-        if delivery.delivery_id in self._deliveries or self._phase is Phase.CLOSED:
+        if delivery.delivery_id in self._deliveries:
             return
+        if self._phase is Phase.CLOSED:
+            # The sender got this incident's id; keep the alert for the incident that follows.
+            if any(item.status is AlertStatus.FIRING for item in delivery.alerts):
+                self._late_alerts.append(delivery)
+            return
+        if self._take_alerts(delivery):
+            if self._all_alerts_resolved():
+                self._on_alerts_resolved(delivery.source)
+            self._publish()
+
+    def _take_alerts(self, delivery: AlertDelivery) -> bool:
+        """Record what changed in a delivery (new, re-fired or resolved alerts); True if any."""
         self._deliveries = [*self._deliveries[-(SEEN_DELIVERIES - 1) :], delivery.delivery_id]
         changed = False
         for item in delivery.alerts:
@@ -236,10 +290,7 @@ class IncidentWorkflow:
                 self._record(delivery.source, "alert", f"Alert firing{again}: {item.title}")
             elif previous is not None:
                 self._record(delivery.source, "alert", f"Alert resolved: {item.title}")
-        if changed and self._all_alerts_resolved():
-            self._on_alerts_resolved(delivery.source)
-        if changed:
-            self._publish()
+        return changed
 
     def _all_alerts_resolved(self) -> bool:
         return bool(self._alerts) and all(

@@ -106,6 +106,8 @@ def register_hooks(
                     acknowledge_from_source(client, playbook, parsed.source, parsed.alerts),
                     HANDOFF_TIMEOUT_SECONDS,
                 )
+            except UnroutableAlert as err:
+                return error(422, str(err), err.field)
             except (RPCError, RuntimeError, TimeoutError):
                 link.forget()
                 return error(503, "Temporal is unavailable; the ack was not recorded, retry.")

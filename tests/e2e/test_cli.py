@@ -90,6 +90,7 @@ async def test_phase_skip_exits_1_naming_next_phase_and_leaves_timeline(
     assert result.code == 1
     assert "allowed next phase is identified" in result.stderr
     after = await run_cli_async("timeline", incident_id, "--json", env=cli_settings_env)
+
     def decisions(result: CliResult) -> list[dict[str, str]]:
         # Page steps arrive on their own schedule; decisions must be untouched.
         return [e for e in json.loads(result.stdout)["timeline"] if e["kind"] != "page"]

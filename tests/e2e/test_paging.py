@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 from activities.providers import read_outbox
 from mayday import incidents
 from mayday.http.app import create_app
-from mayday.pages import open_pages
+from mayday.pages import ack_for, open_pages
 from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
 from playbooks import who_is_on_call
@@ -87,8 +87,12 @@ async def test_incident_pages_the_on_call_and_cli_ack_tells_everyone(
     primary, _ = on_call()
     incident_id = await declare(client, settings, playbook)
     await paged(client, incident_id, primary)
-    pages = [e for e in outbox_for(settings, incident_id) if e["purpose"] == "page"]
-    assert [(e["channel"], e["to"]["person"]) for e in pages] == [("sms", primary)]
+
+    async def sms_in_outbox() -> None:
+        pages = [e for e in outbox_for(settings, incident_id) if e["purpose"] == "page"]
+        assert [(e["channel"], e["to"]["person"]) for e in pages] == [("sms", primary)]
+
+    await assert_eventually(sms_in_outbox)
 
     denied = await run_cli_async("ack", incident_id, "--as", "rachel-ito", env=cli_settings_env)
     assert denied.code == 1 and "paged" in denied.stderr
@@ -101,8 +105,12 @@ async def test_incident_pages_the_on_call_and_cli_ack_tells_everyone(
         assert status.timeline[-1].kind == "ack" and primary in status.timeline[-1].text
 
     await assert_eventually(acknowledged, timeout=15)
-    notices = [e for e in outbox_for(settings, incident_id) if e["purpose"] == "ack-notice"]
-    assert [e["to"]["person"] for e in notices] == [primary]
+
+    async def notices_sent() -> None:
+        notices = [e for e in outbox_for(settings, incident_id) if e["purpose"] == "ack-notice"]
+        assert [e["to"]["person"] for e in notices] == [primary]
+
+    await assert_eventually(notices_sent)
     again = await run_cli_async("ack", incident_id, "--as", primary, env=cli_settings_env)
     assert again.code == 1 and "no open page" in again.stderr
 
@@ -118,22 +126,31 @@ async def test_unacknowledged_page_climbs_to_the_backup_after_the_scaled_timeout
     [page] = await open_pages(client, incident_id=incident_id)
     levels = [(e.level, e.person, e.outcome) for e in page.status.events]
     assert (1, None, "ack-timeout") in levels and (2, backup, "paged") in levels
-    await incidents.decide(
-        client, incident_id, lambda h: h.execute_update("resolve", {"actor": primary})
-    )
+
+    await ack_for(client, backup, "cli", incident_id=incident_id)
+
+    async def everyone_told() -> None:
+        notices = [e for e in outbox_for(settings, incident_id) if e["purpose"] == "ack-notice"]
+        assert sorted(e["to"]["person"] for e in notices) == sorted([primary, backup])
+        status = await incidents.status(client, incident_id)
+        assert status.timeline[-1].kind == "ack" and backup in status.timeline[-1].text
+
+    await assert_eventually(everyone_told, timeout=15)
 
 
+@pytest.mark.parametrize("reply", ["ack {short}", "1", " Ack "])
 async def test_sms_reply_ack_with_a_valid_signature_acks(
     client: Client,
     settings: Settings,
     playbook: PlaybookSnapshot,
     twilio_app: httpx.AsyncClient,
+    reply: str,
 ) -> None:
     primary, _ = on_call()
     incident_id = await declare(client, settings, playbook)
     await paged(client, incident_id, primary)
     short = incident_id.rsplit("-", 1)[-1]
-    form = {"From": phone_of(primary), "Body": f"ack {short}", "MessageSid": "SM1"}
+    form = {"From": phone_of(primary), "Body": reply.format(short=short), "MessageSid": "SM1"}
 
     forged = await twilio_app.post(
         "/hooks/twilio/sms", data=form, headers=signed("/hooks/twilio/sms", form, token="wrong")
@@ -141,12 +158,12 @@ async def test_sms_reply_ack_with_a_valid_signature_acks(
     assert forged.status_code == 403
     assert (await open_pages(client, incident_id=incident_id))[0].status.state == "notifying"
 
-    reply = await twilio_app.post(
+    answer = await twilio_app.post(
         "/hooks/twilio/sms", data=form, headers=signed("/hooks/twilio/sms", form)
     )
-    assert reply.status_code == 200
-    assert reply.headers["content-type"].startswith("text/xml")
-    assert f"Acknowledged {incident_id}" in reply.text
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/xml")
+    assert f"Acknowledged {incident_id}" in answer.text
 
     async def acked() -> None:
         status = await incidents.status(client, incident_id)
@@ -279,5 +296,6 @@ async def test_pagerduty_acknowledged_event_acks_the_page(
         status = await incidents.status(client, ids[0])
         assert set(status.pages.values()) == {"acked"}
         assert "pagerduty" in status.timeline[-1].text
+        assert "incident_commander" not in status.roles  # PagerDuty is not a person
 
     await assert_eventually(acked, timeout=15)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from mayday import incidents
 from mayday.devstack import temporal_binary
+from mayday.pages import OpenPage, ack_page, open_pages
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
 from worker.client import DATA_CONVERTER
@@ -31,7 +33,12 @@ async def main() -> None:
         data_converter=DATA_CONVERTER,
         search_attributes=ALL,
     ) as env:
-        settings = Settings(task_queue=f"record-{uuid.uuid4().hex[:6]}")
+        run = uuid.uuid4().hex[:6]
+        settings = Settings(
+            task_queue=f"record-{run}",
+            page_task_queue=f"record-pages-{run}",
+            data_dir=Path(tempfile.mkdtemp()),
+        )
         frozen = snapshot(current_playbook(None))
         actor = frozen.people[0]
         async with Workers(env.client, settings):
@@ -44,6 +51,10 @@ async def main() -> None:
                 frozen,
             )
             handle = env.client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
+            pages: list[OpenPage] = []
+            while not pages:
+                pages = await open_pages(env.client, incident_id=incident_id)
+            await ack_page(env.client, pages[0].id, pages[0].status.paged[0], "cli")
             firing = Alert(
                 source="alertmanager",
                 fingerprint="fp1",
@@ -79,11 +90,14 @@ async def main() -> None:
                 IncidentWorkflow.change_phase, ChangePhase(phase=Phase.CLOSED, actor=actor)
             )
             await handle.result()
-            history = await handle.fetch_history()
+            page = env.client.get_workflow_handle(f"{incident_id}-page-1")
+            histories = [await handle.fetch_history(), await page.fetch_history()]
     OUT.mkdir(exist_ok=True)
-    name = f"incident-step1-{datetime.now(UTC):%Y%m%d}"
-    (OUT / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
-    print(OUT / f"{name}.json")  # noqa: T201
+    for history in histories:
+        # The replayer needs the workflow id, and page ids derive from it: name files by id.
+        path = OUT / f"{history.workflow_id}.json"
+        path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        print(path)  # noqa: T201
 
 
 if __name__ == "__main__":

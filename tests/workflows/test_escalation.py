@@ -218,10 +218,14 @@ async def test_three_unacked_levels_take_seconds_then_page_the_fallback(
             await clock.advance(handle)
         await _paged(handle, "ada-first", "ben-second", "cy-third")
         await clock.advance(handle)
+        # The fallback gets its own ack window before the page gives up.
+        await _paged(handle, "ada-first", "ben-second", "cy-third", "fay-fallback")
+        await clock.advance(handle)
         result = await asyncio.wait_for(handle.result(), timeout=20)
     assert result.state == "exhausted"
     assert result.paged == ["ada-first", "ben-second", "cy-third", "fay-fallback"]
     assert [e.outcome for e in result.events if e.outcome != "paged"] == [
+        "ack-timeout",
         "ack-timeout",
         "ack-timeout",
         "ack-timeout",
@@ -234,6 +238,20 @@ async def test_three_unacked_levels_take_seconds_then_page_the_fallback(
     summaries = await _summaries(handle)
     assert "SMS to person, level 2" in summaries and "ack timeout, level 3" in summaries
     assert "SMS to person, fallback" in summaries
+
+
+async def test_the_fallback_person_can_still_take_the_page(clock: Clock, vendors: Vendors) -> None:
+    queue = str(uuid.uuid4())
+    policy = _policy(["ada-first"], fallback="fay-fallback")
+    async with paging_worker(clock.env.client, queue, vendors):
+        handle = await _start(clock, queue, policy)
+        await _paged(handle, "ada-first")
+        await clock.advance(handle)
+        await _paged(handle, "ada-first", "fay-fallback")
+        await _ack(handle, "fay-fallback")
+        result = await asyncio.wait_for(handle.result(), timeout=20)
+    assert (result.state, result.acked_by) == ("acked", "fay-fallback")
+    assert "exhausted" not in [e.outcome for e in result.events]
 
 
 async def test_level_with_nobody_on_call_is_skipped_at_once(clock: Clock, vendors: Vendors) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
@@ -233,3 +235,55 @@ async def test_declaration_naming_unknown_things_starts_nothing(
     ]:
         with pytest.raises(DecisionRejected, match=reason):
             await incidents.declare(client, settings, decl, playbook)
+
+
+async def test_alerts_that_arrived_as_an_incident_closed_open_the_next_one(
+    client: Client, settings: Settings, playbook: PlaybookSnapshot
+) -> None:
+    from datetime import UTC, datetime
+
+    from workflows.alerts import Alert, AlertDelivery, AlertStatus
+    from workflows.contracts import IncidentInput
+    from workflows.incident import initial_search_attributes
+
+    late = AlertDelivery(
+        delivery_id="late-1",
+        source="alertmanager",
+        received_at=datetime.now(UTC),
+        alerts=[
+            Alert(
+                source="alertmanager",
+                fingerprint="fp-late",
+                status=AlertStatus.FIRING,
+                title="Checkout 5xx again",
+            )
+        ],
+    )
+    inp = IncidentInput(
+        declaration=Declaration(
+            service="checkout",
+            severity="SEV2",
+            title="Checkout 5xx again",
+            actor="alertmanager",
+            source="alertmanager",
+        ),
+        playbook=playbook,
+        page_task_queue=settings.page_task_queue,
+        pending_alerts=[late],
+    )
+    incident_id = f"incident-late-{uuid.uuid4().hex[:8]}"
+    await client.start_workflow(
+        IncidentWorkflow.run,
+        inp,
+        id=incident_id,
+        task_queue=settings.task_queue,
+        search_attributes=initial_search_attributes(inp),
+    )
+    status = await incidents.status(client, incident_id)
+    assert status.alerts == {"fp-late": "firing"}
+    assert "Alert firing: Checkout 5xx again" in [e.text for e in status.timeline]
+    await incidents.decide(
+        client,
+        incident_id,
+        lambda h: h.execute_update(IncidentWorkflow.resolve, Resolve(actor=playbook.people[0])),
+    )

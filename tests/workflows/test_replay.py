@@ -1,4 +1,6 @@
-"""Saved incident histories replay cleanly against today's workflow code.
+"""Saved histories (incidents and their pages) replay cleanly against today's workflow code.
+
+Each file is named by its workflow id, which the replayer needs.
 
 A failure here means a change altered the order of a workflow's commands: guard the new
 behaviour with `workflow.patched(...)` instead of changing what running incidents replay.
