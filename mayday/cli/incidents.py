@@ -39,6 +39,9 @@ from workflows.phases import Phase
 app = typer.Typer()
 
 WATCH_INTERVAL_SECONDS = 2.0
+ID_ARGUMENT = typer.Argument(
+    ..., metavar="ID", help="Incident id, e.g. incident-checkout-3f9a1c2e (see `mayday list`)."
+)
 
 
 def _playbook_snapshot(current: Settings) -> Any:
@@ -126,7 +129,7 @@ def _status_view(status: IncidentStatus) -> Table:
 
 @app.command()
 def status(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = ID_ARGUMENT,
     watch: bool = typer.Option(False, "--watch", help="Refresh until Ctrl-C."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -157,9 +160,7 @@ def status(
 
 
 @app.command()
-def timeline(
-    incident_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JSON_OPTION
-) -> None:
+def timeline(incident_id: str = ID_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
     """Show every event of an incident in order."""
     current = settings()
 
@@ -193,7 +194,7 @@ def _decide(incident_id: str, current: Settings, what: str, send: Any, as_json: 
 
 @app.command()
 def severity(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = ID_ARGUMENT,
     level: str = typer.Argument(..., metavar="SEVERITY"),
     reason: str | None = typer.Option(None, help="Why, for the timeline."),
     who: str | None = AS_OPTION,
@@ -213,8 +214,12 @@ def severity(
 
 @app.command()
 def phase(
-    incident_id: str = typer.Argument(..., metavar="ID"),
-    target_name: str = typer.Argument(..., metavar="PHASE", help="The next phase."),
+    incident_id: str = ID_ARGUMENT,
+    target_name: str = typer.Argument(
+        ...,
+        metavar="PHASE",
+        help="The next phase: identified, monitoring, resolved or closed (one step at a time).",
+    ),
     note: str | None = typer.Option(None, help="A note for the timeline."),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
@@ -240,7 +245,7 @@ def phase(
 
 @app.command()
 def resolve(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = ID_ARGUMENT,
     note: str | None = typer.Option(None, help="What fixed it, for the timeline."),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
@@ -259,7 +264,7 @@ def resolve(
 
 @app.command()
 def reopen(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = ID_ARGUMENT,
     reason: str = typer.Option(..., help="Why the incident is back, for the record."),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
@@ -278,7 +283,7 @@ def reopen(
 
 @app.command()
 def ack(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = ID_ARGUMENT,
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:

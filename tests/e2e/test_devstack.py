@@ -58,6 +58,18 @@ def _post(url: str, body: bytes) -> dict[str, Any]:
         return answer
 
 
+def _wait_for_page(outbox: Path, incident_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = outbox.read_text().splitlines() if outbox.exists() else []
+        for line in lines:
+            entry: dict[str, Any] = json.loads(line)
+            if entry["incident_id"] == incident_id and entry["purpose"] == "page":
+                return entry
+        time.sleep(0.05)
+    raise AssertionError(f"no page for {incident_id} in {outbox}")
+
+
 class DevStack:
     """A `mayday dev` subprocess on free ports."""
 
@@ -190,6 +202,8 @@ def test_dev_stack_serves_keeps_incidents_and_stops_cleanly(stack: DevStack) -> 
         check=True,
     )
     assert len(json.loads(runs.stdout)) == 1
+    # ...and pages the checkout on-call by SMS, through the outbox.
+    assert _wait_for_page(stack.data_dir / "outbox.jsonl", alert_incident)["channel"] == "sms"
 
     output = stack.interrupt()
     assert stack.process is not None and stack.process.returncode == 0, output
