@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RATE = r"^\d+/\d+[smh]$"
+"""A rate like `5/15m`: at most 5 sends in any 15 minutes."""
+
+
+def parse_rate(rate: str) -> tuple[int, timedelta]:
+    """`5/15m` → (5, 15 minutes)."""
+    count, window = rate.split("/")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours"}[window[-1]]
+    return int(count), timedelta(**{unit: int(window[:-1])})
 
 
 class Settings(BaseSettings):
@@ -38,6 +49,12 @@ class Settings(BaseSettings):
     )
     carrier_throttle: bool = Field(
         default=True, description="Per-destination SMS/voice limits when a carrier sends."
+    )
+    sms_per_destination: str = Field(
+        default="5/15m", pattern=RATE, description="SMS to one number: COUNT/WINDOW."
+    )
+    voice_per_destination: str = Field(
+        default="3/15m", pattern=RATE, description="Calls to one number: COUNT/WINDOW."
     )
 
     hook_secret: SecretStr | None = None

@@ -6,8 +6,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from activities.notify import NotifyActivities
-from activities.providers import DeliveryThrottle, ProviderSet, ThrottlePolicy, build_providers
-from mayday.settings import Settings
+from activities.providers import (
+    Channel,
+    DeliveryThrottle,
+    ProviderSet,
+    RateLimit,
+    ThrottlePolicy,
+    build_providers,
+)
+from mayday.settings import Settings, parse_rate
 from playbooks import Playbook
 from workflows.escalation import EscalationWorkflow
 from workflows.incident import IncidentWorkflow
@@ -25,7 +32,13 @@ def providers_for(settings: Settings) -> ProviderSet:
     """The delivery providers the settings choose (the outbox unless told otherwise)."""
     carrier = "twilio" in (settings.sms_provider, settings.voice_provider)
     # Carrier-aware limits protect a real sending number; the outbox has no carrier to upset.
-    throttle = DeliveryThrottle(ThrottlePolicy()) if carrier and settings.carrier_throttle else None
+    throttle = None
+    if carrier and settings.carrier_throttle:
+        limits: dict[Channel, RateLimit] = {
+            "sms": RateLimit(*parse_rate(settings.sms_per_destination)),
+            "voice": RateLimit(*parse_rate(settings.voice_per_destination)),
+        }
+        throttle = DeliveryThrottle(ThrottlePolicy(per_destination=limits))
     return build_providers(
         outbox_path=settings.outbox_path,
         email=settings.email_provider,

@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from temporalio.client import Client
 
 from mayday.incidents import IncidentError
@@ -66,7 +67,7 @@ def actor(given: str | None, current: Settings) -> str:
 
 def fail(message: str, *, code: int = EXIT_REJECTED) -> NoReturn:
     """Print the reason on stderr and end the command with `code`."""
-    errors.print(f"[red]error:[/] {message}", highlight=False)
+    errors.print(f"[red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from mayday import incidents
@@ -102,7 +103,7 @@ def list_(
     for row in rows:
         table.add_row(
             *(
-                str(row[c] or "")
+                escape(str(row[c] or ""))
                 for c in ("id", "severity", "phase", "service", "commander", "title", "started")
             )
         )
@@ -112,7 +113,7 @@ def list_(
 def _status_view(status: IncidentStatus) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_row("id", status.id)
-    table.add_row("title", status.title)
+    table.add_row("title", escape(status.title))
     table.add_row("severity", status.severity)
     table.add_row("phase", status.phase.value)
     table.add_row("service", status.service)
@@ -123,7 +124,7 @@ def _status_view(status: IncidentStatus) -> Table:
         table.add_row("time scale", f"{status.time_scale:g}")
     last = status.timeline[-1] if status.timeline else None
     if last:
-        table.add_row("last", f"{last.at:%H:%M:%S}Z {last.actor}: {last.text}")
+        table.add_row("last", escape(f"{last.at:%H:%M:%S}Z {last.actor}: {last.text}"))
     return table
 
 
@@ -175,7 +176,7 @@ def timeline(incident_id: str = ID_ARGUMENT, as_json: bool = JSON_OPTION) -> Non
         return
     table = Table("at (UTC)", "actor", "what")
     for entry in result.timeline:
-        table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", entry.actor, entry.text)
+        table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", entry.actor, escape(entry.text))
     console.print(table)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from activities.providers import read_outbox
@@ -75,7 +76,7 @@ def outbox(
             return
         table = Table("at", "channel", "to", "purpose", "incident", "text", show_header=header)
         for entry in chosen:
-            table.add_row(*_row(entry))
+            table.add_row(*(escape(cell) for cell in _row(entry)))
         if chosen or header:
             console.print(table)
 
