@@ -14,8 +14,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.directory import resolve_targets
+from activities.opt_outs import OptOutRegistry
 from activities.pages import page_text
-from activities.providers import DeliveryError, OutboundMessage, ProviderSet
+from activities.providers import (
+    DeliveryError,
+    OutboundMessage,
+    PermanentDeliveryError,
+    ProviderSet,
+)
 from playbooks import Playbook
 from workflows.escalation_contracts import (
     FirstLevelPaged,
@@ -35,11 +41,17 @@ class NotifyActivities:
     """
 
     def __init__(
-        self, providers: ProviderSet, playbook: Playbook, *, callback_url: str | None = None
+        self,
+        providers: ProviderSet,
+        playbook: Playbook,
+        *,
+        callback_url: str | None = None,
+        opt_outs: OptOutRegistry | None = None,
     ) -> None:
         self._providers = providers
         self._playbook = playbook
         self._callback_url = callback_url
+        self._opt_outs = opt_outs
 
     @activity.defn(name="resolve_level")
     async def resolve_level(self, request: ResolveLevelRequest) -> ResolvedLevel:
@@ -104,6 +116,13 @@ class NotifyActivities:
                 type="DeliveryNoChannel",
                 non_retryable=True,
             )
+        if self._opt_outs is not None and self._opt_outs.opted_out(request.person, request.channel):
+            raise ApplicationError(
+                f"Notification {request.notification_id}: {request.person!r} opted out of "
+                f"{request.channel} (replied STOP); not sent.",
+                type="DeliveryOptedOut",
+                non_retryable=True,
+            )
         text = page_text(self._playbook, request)
         message = OutboundMessage(
             id=request.notification_id,
@@ -125,6 +144,9 @@ class NotifyActivities:
             activity.logger.info(
                 "Notification %s not delivered: %s", request.notification_id, err.message
             )
+            opted_out = isinstance(err, PermanentDeliveryError) and err.reason == "opted_out"
+            if opted_out and self._opt_outs is not None:
+                self._opt_outs.record(request.person, request.channel)
             raise err.to_application_error() from None
         return NotifyResult(
             notification_id=request.notification_id,

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from activities.notify import NotifyActivities
+from activities.opt_outs import OptOutRegistry
 from activities.providers import (
     Channel,
     DeliveryThrottle,
@@ -62,7 +63,12 @@ def providers_for(settings: Settings) -> ProviderSet:
 def notify_activities(settings: Settings, playbook: Playbook) -> NotifyActivities:
     """Page activities bound to the settings' providers and the playbook."""
     callback = f"{settings.hooks_base_url}/hooks/twilio"
-    return NotifyActivities(providers_for(settings), playbook, callback_url=callback)
+    return NotifyActivities(
+        providers_for(settings),
+        playbook,
+        callback_url=callback,
+        opt_outs=OptOutRegistry.in_data_dir(settings.data_dir),
+    )
 
 
 def page_activities(acts: NotifyActivities) -> list[Callable[..., Any]]:

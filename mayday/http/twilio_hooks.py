@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from temporalio.service import RPCError
 
+from activities.opt_outs import OptOutRegistry
 from mayday.hooks.auth import is_loopback
 from mayday.http.hooks import Unsigned
 from mayday.http.temporal_link import TemporalLink
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 ACK_REPLY = re.compile(r"^(?:1|ACK)(?:\s+(?P<short>[A-Z0-9._-]+))?$")
 TWIML = "text/xml"
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 
 
 def twiml(inner: str = "") -> Response:
@@ -92,6 +95,7 @@ def register_twilio_hooks(
     """Add `/hooks/twilio/{sms,voice,status}`."""
     signature = TwilioSignature(settings, unsigned)
     phones = phone_directory(playbook)
+    opt_outs = OptOutRegistry.in_data_dir(settings.data_dir)
 
     async def signed_form(request: Request) -> dict[str, str] | None:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -105,7 +109,15 @@ def register_twilio_hooks(
         person = phones.get(form.get("From", ""))
         if person is None:
             return twiml("<Message>This number is not in the on-call directory.</Message>")
-        match = ACK_REPLY.match(form.get("Body", "").strip().upper())
+        body = form.get("Body", "").strip().upper()
+        # Twilio answers these keywords itself; we mirror them so no page is sent again.
+        if body in STOP_WORDS:
+            opt_outs.record(person, "sms")
+            return twiml()
+        if body in START_WORDS:
+            opt_outs.clear(person, "sms")
+            return twiml()
+        match = ACK_REPLY.match(body)
         if match is None:
             return twiml("<Message>Reply 1 or ACK to acknowledge a page.</Message>")
         short = (match.group("short") or "").lower() or None

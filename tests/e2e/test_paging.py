@@ -299,3 +299,19 @@ async def test_pagerduty_acknowledged_event_acks_the_page(
         assert "incident_commander" not in status.roles  # PagerDuty is not a person
 
     await assert_eventually(acked, timeout=15)
+
+
+async def test_stop_reply_is_mirrored_and_start_lifts_it(
+    settings: Settings, twilio_app: httpx.AsyncClient
+) -> None:
+    from activities.opt_outs import OptOutRegistry
+
+    primary, _ = on_call()
+    registry = OptOutRegistry.in_data_dir(settings.data_dir)
+    for word, expected in (("STOP", True), ("start", False)):
+        form = {"From": phone_of(primary), "Body": word, "MessageSid": "SM2"}
+        answer = await twilio_app.post(
+            "/hooks/twilio/sms", data=form, headers=signed("/hooks/twilio/sms", form)
+        )
+        assert answer.status_code == 200
+        assert registry.opted_out(primary, "sms") is expected

@@ -10,6 +10,8 @@ from playbooks import Directory, Person, Playbook, Rotation, Team
 
 BAD_NUMBER = "+15005550001"
 """Twilio test number: 21211, not a valid phone number (SMS and calls)."""
+STOPPED = "+15005550004"
+"""Twilio test number: 21610, the recipient replied STOP."""
 NOT_MOBILE = "+15005550009"
 """Twilio test number: 21614, cannot receive SMS."""
 
@@ -33,6 +35,9 @@ PEOPLE = {
     "cy-third": _person("cy-third", "Cy Third", ("sms", "+15550702")),
     "dee-fourth": _person("dee-fourth", "Dee Fourth", ("sms", "+15550703")),
     "fay-fallback": _person("fay-fallback", "Fay Fallback", ("sms", "+15550704")),
+    "sal-stopped": _person(
+        "sal-stopped", "Sal Stopped", ("sms", STOPPED), ("email", "sal@x.example")
+    ),
     "bo-badnumber": _person(
         "bo-badnumber", "Bo Badnumber", ("sms", BAD_NUMBER), ("email", "bo@x.example")
     ),
