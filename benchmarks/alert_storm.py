@@ -102,6 +102,7 @@ async def storm(
     """Fire n posts with at most `concurrency` in flight; latency per accepted post."""
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     incidents: set[str] = set()
     queue = iter(range(n))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -114,11 +115,13 @@ async def storm(
                 began = time.perf_counter()
                 try:
                     response = await http.post(url_for(i), json=body_for(i), headers=headers)
-                except httpx.HTTPError:
+                except httpx.HTTPError as err:
                     errors += 1
+                    kinds[type(err).__name__] = kinds.get(type(err).__name__, 0) + 1
                     continue
                 if response.status_code != 202:
                     errors += 1
+                    kinds[str(response.status_code)] = kinds.get(str(response.status_code), 0) + 1
                     continue
                 latencies.append(time.perf_counter() - began)
                 incidents.update(response.json()["incidents"])
@@ -130,6 +133,7 @@ async def storm(
     return {
         "accepted": len(latencies),
         "errors": errors,
+        "error_kinds": kinds,
         "accepted_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
         "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
@@ -174,6 +178,8 @@ async def main() -> None:
                     str(bare_port),
                     "--log-level",
                     "warning",
+                    "--timeout-keep-alive",
+                    "75",
                 ],
                 common,
             ),

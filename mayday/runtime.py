@@ -27,6 +27,8 @@ from worker.run import build_workers, run_until
 
 log = logging.getLogger(__name__)
 
+KEEP_ALIVE_SECONDS = 75
+
 
 class EmbeddedHttpServer(uvicorn.Server):
     """uvicorn without its own signal handling: the process's stop event governs shutdown."""
@@ -44,7 +46,13 @@ def http_server(settings: Settings, *, unsigned: Unsigned = Unsigned.NOBODY) -> 
 
     app = create_app(settings, factory, unsigned=unsigned)
     config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        lifespan="on",
+        # Longer than senders' idle pools: a connection closed mid-reuse reads as an error.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return EmbeddedHttpServer(config)
 
