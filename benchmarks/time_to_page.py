@@ -5,7 +5,11 @@ the real twilio SDK pointed at tests/fakes' FakeTwilio). The floor, measured in 
 the same dev server: signal-with-start into a trivial workflow → its first activity starting.
 Prints p50/p99 of both and their ratio; the last line is one JSON object.
 
-    uv run python -m benchmarks.time_to_page [--incidents 200] [--quick]
+Alerts are spaced by --interval (both paths alike) so each sample is one page, not a queue:
+an incident also starts its page workflow right after the first SMS, and back-to-back
+incidents would measure that background work instead.
+
+    uv run python -m benchmarks.time_to_page [--incidents 200] [--interval 0.5] [--quick]
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ def figures(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def measure_floor(client: Client, n: int) -> list[float]:
+async def measure_floor(client: Client, n: int, interval: float) -> list[float]:
     samples = []
     async with Worker(
         client, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow], activities=[first_step]
@@ -75,11 +79,12 @@ async def measure_floor(client: Client, n: int) -> list[float]:
                 await asyncio.sleep(0.0005)
             if i >= 5:  # the first few warm the worker's caches
                 samples.append(started_at[key] - began)
+            await asyncio.sleep(interval)
     return samples
 
 
 async def measure_mayday(
-    fake: FakeTwilio, url: str, n: int, run: str
+    fake: FakeTwilio, url: str, n: int, run: str, interval: float
 ) -> tuple[list[float], list[float]]:
     samples, accepted = [], []
     headers = {"Authorization": f"Bearer {SECRET}"}
@@ -101,12 +106,14 @@ async def measure_mayday(
             if i >= 5:
                 samples.append(arrived.at - began)
                 accepted.append(answered - began)
+            await asyncio.sleep(interval)
     return samples, accepted
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=200)
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between alerts")
     parser.add_argument("--quick", action="store_true", help="30 incidents, for a smoke run")
     args = parser.parse_args()
     n = 30 if args.quick else args.incidents
@@ -147,9 +154,9 @@ async def main() -> None:
             ]
             try:
                 await wait_http(f"http://127.0.0.1:{port}/readyz")
-                floor = await measure_floor(env.client, n)
+                floor = await measure_floor(env.client, n, args.interval)
                 mayday, accepted = await measure_mayday(
-                    fake, f"http://127.0.0.1:{port}/hooks/alertmanager", n, run
+                    fake, f"http://127.0.0.1:{port}/hooks/alertmanager", n, run, args.interval
                 )
             finally:
                 for proc in procs:
