@@ -42,6 +42,11 @@ def twiml(inner: str = "") -> Response:
     )
 
 
+def unavailable() -> Response:
+    """Temporal can't take the request: Twilio retries on its own schedule."""
+    return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+
+
 def phone_directory(playbook: Playbook) -> dict[str, str]:
     """E.164 number → directory id, for matching an SMS reply to its sender."""
     return {
@@ -128,7 +133,7 @@ def register_twilio_hooks(
             return twiml(f"<Message>{escape(str(err))}</Message>")
         except (RPCError, RuntimeError):
             link.forget()
-            return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+            return unavailable()
         incident = page_id.split("-page-")[0]
         return twiml(
             f"<Message>Acknowledged {escape(incident)}. Everyone paged is told you "
@@ -150,7 +155,7 @@ def register_twilio_hooks(
             return twiml(f"<Say>{escape(str(err))}</Say><Hangup/>")
         except (RPCError, RuntimeError):
             link.forget()
-            return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+            return unavailable()
         return twiml("<Say>Acknowledged. Everyone paged will be told you have it.</Say><Hangup/>")
 
     @app.post("/hooks/twilio/status")
@@ -178,5 +183,5 @@ def register_twilio_hooks(
             log.info("status callback for a closed page ignored: %s", err.status)
         except RuntimeError:
             link.forget()
-            return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+            return unavailable()
         return Response(status_code=204)

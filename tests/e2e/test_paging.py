@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 from activities.providers import read_outbox
 from mayday import incidents
 from mayday.http.app import create_app
-from mayday.pages import ack_for, open_pages
+from mayday.pages import OpenPage, ack_for, open_pages
 from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
 from playbooks import who_is_on_call
@@ -60,6 +60,19 @@ async def paged(client: Client, incident_id: str, person: str) -> None:
         assert pages and person in pages[0].status.paged
 
     await assert_eventually(check, timeout=15)
+
+
+async def first_page(
+    client: Client, settings: Settings, playbook: PlaybookSnapshot
+) -> tuple[str, str, OpenPage, str]:
+    """Declare an incident and return who was paged, its id, its page and the SMS's id."""
+    primary, _ = on_call()
+    incident_id = await declare(client, settings, playbook)
+    await paged(client, incident_id, primary)
+    [page] = await open_pages(client, incident_id=incident_id)
+    notification = next(e.notification_id for e in page.status.events if e.outcome == "paged")
+    assert notification is not None
+    return primary, incident_id, page, notification
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -178,12 +191,7 @@ async def test_voice_keypress_one_acks_the_page_it_rang_for(
     playbook: PlaybookSnapshot,
     twilio_app: httpx.AsyncClient,
 ) -> None:
-    primary, _ = on_call()
-    incident_id = await declare(client, settings, playbook)
-    await paged(client, incident_id, primary)
-    [page] = await open_pages(client, incident_id=incident_id)
-    notification = next(e.notification_id for e in page.status.events if e.outcome == "paged")
-    assert notification is not None
+    primary, incident_id, page, notification = await first_page(client, settings, playbook)
     path = f"/hooks/twilio/voice?notification={notification}&incident={incident_id}"
     wrong_key = {"Digits": "2", "CallSid": "CA1"}
     ignored = await twilio_app.post(path, data=wrong_key, headers=signed(path, wrong_key))
@@ -201,11 +209,7 @@ async def test_status_callbacks_keep_the_furthest_delivery_state(
     playbook: PlaybookSnapshot,
     twilio_app: httpx.AsyncClient,
 ) -> None:
-    primary, _ = on_call()
-    incident_id = await declare(client, settings, playbook)
-    await paged(client, incident_id, primary)
-    [page] = await open_pages(client, incident_id=incident_id)
-    notification = next(e.notification_id for e in page.status.events if e.outcome == "paged")
+    primary, incident_id, page, notification = await first_page(client, settings, playbook)
     path = f"/hooks/twilio/status?notification={notification}&incident={incident_id}"
     for state in ("delivered", "sent"):  # out of order, as Twilio may deliver them
         form = {"MessageSid": "SM9", "MessageStatus": state}
