@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import uvicorn
 from rich.console import Console
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from mayday.devstack import (
     DevServer,
@@ -28,6 +29,13 @@ from worker.run import build_workers, run_until
 log = logging.getLogger(__name__)
 
 KEEP_ALIVE_SECONDS = 75
+
+
+def sdk_metrics(settings: Settings) -> Runtime | None:
+    """A runtime exporting the SDK's Prometheus metrics, when a metrics port is set."""
+    if not settings.metrics_port:
+        return None
+    return metrics_runtime(settings.metrics_port, settings.metrics_host)
 
 
 class EmbeddedHttpServer(uvicorn.Server):
@@ -69,7 +77,7 @@ async def run_worker_process(settings: Settings) -> None:
     """`mayday worker`: poll the task queue until Ctrl-C or SIGTERM."""
     stop = asyncio.Event()
     install_stop_signals(stop)
-    runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
+    runtime = sdk_metrics(settings)
     client = await connect(settings, runtime=runtime)
     await run_until(build_workers(client, settings), stop)
 
@@ -109,7 +117,7 @@ async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None
     server.start()
     try:
         await server.wait_ready()
-        runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
+        runtime = sdk_metrics(settings)
         client = await connect(settings, runtime=runtime)
         workers = build_workers(client, settings)
         http = http_server(settings, unsigned=Unsigned.LOOPBACK)
@@ -118,6 +126,10 @@ async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None
         console.print(f"  Web UI     {config.ui_url}")
         console.print(f"  HTTP app   http://{settings.http_host}:{ports.http}  (/readyz)")
         console.print(f"  Outbox     {settings.outbox_path}")
+        if settings.metrics_port:
+            console.print(
+                f"  Metrics    http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+            )
         console.print(
             f"  Try: MAYDAY_TEMPORAL_ADDRESS={config.address} uv run mayday declare "
             "--service checkout --severity SEV2 --title 'Checkout errors' --as <person>"

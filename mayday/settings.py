@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     http_port: int = 8000
     temporal_port: int = 7233
     ui_port: int = 8233
-    metrics_port: int = 0
+    metrics_port: int = Field(default=0, description="SDK Prometheus metrics port; 0 is off.")
+    metrics_host: str = "127.0.0.1"
     public_url: str | None = Field(
         default=None, description="Base URL providers call back (Twilio hooks); behind TLS."
     )

@@ -247,3 +247,33 @@ def test_dev_refuses_a_port_in_use(stack: DevStack) -> None:
     )
     assert clash.returncode == 1
     assert f"Port {stack.temporal_port} (temporal) is already in use" in clash.stderr
+
+
+def test_worker_exports_sdk_metrics_and_stops_on_sigterm(
+    cli_settings_env: dict[str, str], worker: object
+) -> None:
+    metrics_port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mayday", "worker"],
+        env=cli_env({**cli_settings_env, "MAYDAY_METRICS_PORT": str(metrics_port)}),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        text = ""
+        while time.monotonic() < deadline and "temporal_" not in text:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as r:
+                    text = r.read().decode()
+            except OSError:
+                time.sleep(0.2)
+        assert "temporal_" in text, process.poll()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+    finally:
+        if process.poll() is None:
+            process.kill()
