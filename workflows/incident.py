@@ -73,6 +73,16 @@ def page_timeline(events: list[PageEvent]) -> list[TimelineEntry]:
     for event in events:
         if event.outcome == "acked":
             continue
+        if event.outcome == "notified":
+            entries.append(
+                TimelineEntry(
+                    at=event.at,
+                    actor=SYSTEM_ACTOR,
+                    kind="page",
+                    text=f"{event.person} told by {event.channel} who has the page",
+                )
+            )
+            continue
         level = f"Level {event.level}" if event.level else "Fallback"
         who = f" {event.person}" if event.person else ""
         how = f" by {event.channel}" if event.channel else ""

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from mayday import incidents
 from mayday.cli.common import (
@@ -99,7 +99,9 @@ def list_(
     if as_json:
         print_json({"incidents": rows})
         return
-    table = Table("id", "severity", "phase", "service", "commander", "title", "started")
+    table = Table(
+        Column("id", no_wrap=True), "severity", "phase", "service", "commander", "title", "started"
+    )
     for row in rows:
         table.add_row(
             *(
@@ -120,6 +122,19 @@ def _status_view(status: IncidentStatus) -> Table:
     table.add_row("roles", ", ".join(f"{r}: {p}" for r, p in status.roles.items()) or "-")
     table.add_row("declared", f"{status.declared_at:%Y-%m-%d %H:%M:%S}Z by {status.declared_by}")
     table.add_row("playbook", f"{status.playbook} {status.playbook_hash[:12]}")
+    if status.pages:
+        table.add_row(
+            "pages",
+            ", ".join(
+                f"{p.rsplit('-', 2)[-2]}-{p.rsplit('-', 1)[-1]}: {state}"
+                for p, state in status.pages.items()
+            ),
+        )
+    if status.unacknowledged:
+        table.add_row("[red]unacknowledged[/]", "nobody took the page; the fallback was paged")
+    if status.alerts:
+        firing = sum(1 for state in status.alerts.values() if state == "firing")
+        table.add_row("alerts", f"{firing} firing, {len(status.alerts) - firing} resolved")
     if status.time_scale != 1.0:
         table.add_row("time scale", f"{status.time_scale:g}")
     last = status.timeline[-1] if status.timeline else None
