@@ -85,6 +85,28 @@ class DevStack:
             "MAYDAY_DATA_DIR": str(self.data_dir),
         }
 
+    def workflows(self, query: str) -> list[dict[str, Any]]:
+        """`temporal workflow list --query Q` against this stack, as JSON."""
+        listed = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "temporal"),
+                "workflow",
+                "list",
+                "--address",
+                f"127.0.0.1:{self.temporal_port}",
+                "--query",
+                query,
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        found: list[dict[str, Any]] = json.loads(listed.stdout or "[]")
+        return found
+
     def start(self) -> float:
         """Start and return the seconds until both the UI and /readyz answer."""
         began = time.monotonic()
@@ -159,24 +181,10 @@ def test_dev_stack_serves_keeps_incidents_and_stops_cleanly(stack: DevStack) -> 
     assert declared.code == 0, declared.stderr
     incident_id = declared.last_line
 
-    listed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "temporal"),
-            "workflow",
-            "list",
-            "--address",
-            f"127.0.0.1:{stack.temporal_port}",
-            "--query",
-            'IncidentSeverity="SEV2"',
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    assert incident_id in listed.stdout
+    # As an operator would check it: the temporal CLI filtering on the search attribute.
+    assert incident_id in [
+        w["execution"]["workflowId"] for w in stack.workflows('IncidentSeverity="SEV2"')
+    ]
 
     # mayday dev accepts unsigned hooks from loopback; a redelivery joins the same incident.
     alert = json.dumps(alertmanager_payload("CheckoutDevStack")).encode()
@@ -184,24 +192,7 @@ def test_dev_stack_serves_keeps_incidents_and_stops_cleanly(stack: DevStack) -> 
     first, second = _post(hook, alert), _post(hook, alert)
     assert first["incidents"] == second["incidents"]
     [alert_incident] = first["incidents"]
-    runs = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "temporal"),
-            "workflow",
-            "list",
-            "--address",
-            f"127.0.0.1:{stack.temporal_port}",
-            "--query",
-            f'WorkflowId="{alert_incident}"',
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    assert len(json.loads(runs.stdout)) == 1
+    assert len(stack.workflows(f'WorkflowId="{alert_incident}"')) == 1
     # ...and pages the checkout on-call by SMS, through the outbox.
     assert _wait_for_page(stack.data_dir / "outbox.jsonl", alert_incident)["channel"] == "sms"
 
