@@ -29,9 +29,18 @@ from workflows.escalation_contracts import (
     LevelMember,
     NotifyRequest,
     NotifyResult,
+    PagerDutyEvent,
     ResolvedLevel,
     ResolveLevelRequest,
 )
+
+PAGERDUTY_PURPOSES = {"trigger": "page", "acknowledge": "ack", "resolve": "resolve"}
+PAGERDUTY_KEY_PREFIX = "mayday:"
+
+
+def pagerduty_dedup_key(incident_id: str) -> str:
+    """The Events API dedup key of an incident; PagerDuty echoes it back as `incident_key`."""
+    return PAGERDUTY_KEY_PREFIX + incident_id
 
 
 class NotifyActivities:
@@ -102,6 +111,32 @@ class NotifyActivities:
             unresolved=resolved.unresolved,
             reached={person: channel for person, channel, _ in outcomes if channel},
             failed={person: error for person, _, error in outcomes if error},
+        )
+
+    @activity.defn(name="pagerduty_event")
+    async def pagerduty_event(self, event: PagerDutyEvent) -> NotifyResult:
+        """Trigger, acknowledge or resolve the incident's PagerDuty alert."""
+        message = OutboundMessage(
+            id=f"{event.incident_id}:pagerduty:{event.action}",
+            incident_id=event.incident_id,
+            purpose=PAGERDUTY_PURPOSES[event.action],
+            channel="pagerduty",
+            person="pagerduty",
+            address="events-api",
+            subject=event.summary,
+            body=event.summary,
+            severity=event.severity,
+            dedup_key=pagerduty_dedup_key(event.incident_id),
+        )
+        try:
+            delivery = await self._providers.pagerduty.send(message)
+        except DeliveryError as err:
+            raise err.to_application_error() from None
+        return NotifyResult(
+            notification_id=message.id,
+            provider=delivery.provider,
+            provider_id=delivery.provider_id,
+            status=delivery.status,
         )
 
     @activity.defn(name="notify")

@@ -25,6 +25,8 @@ from workflows.contracts import Declaration, IncidentInput, PlaybookSnapshot
 from workflows.incident import IncidentWorkflow, initial_search_attributes
 
 MAX_KEY_LENGTH = 80
+MIRROR_PREFIX = "mayday:"
+"""Dedup-key prefix of the PagerDuty alerts mayday triggers (activities.notify)."""
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _keys = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -100,6 +102,10 @@ async def hand_off(
     intake = Intake()
     first_unrouted: int | None = None
     for index, item in enumerate(alerts):
+        if mirrored_incident(item):
+            # Our own trigger echoed back by PagerDuty: the incident already exists.
+            intake.ignored += 1
+            continue
         route = route_for(playbook, item)
         if route is None:
             intake.unrouted += 1
@@ -108,6 +114,8 @@ async def hand_off(
         incident_id = incident_id_for(dedup_key(route, item))
         groups[incident_id].append(item)
         routes.setdefault(incident_id, route)
+    if not groups and not intake.unrouted:
+        return intake
     if not groups:
         raise UnroutableAlert(
             "No alert route of the playbook matches these labels; add a route or fix the labels.",
@@ -153,6 +161,7 @@ async def _signal_with_start(
         playbook=snapshot,
         auto_resolve=route.auto_resolve,
         page_task_queue=settings.page_task_queue,
+        pagerduty_events=settings.pagerduty_provider == "pagerduty",
     )
     await client.start_workflow(
         IncidentWorkflow.run,
@@ -179,6 +188,12 @@ async def _signal_if_open(client: Client, incident_id: str, delivery: AlertDeliv
     return True
 
 
+def mirrored_incident(item: Alert) -> str | None:
+    """The mayday incident a PagerDuty alert mirrors (we triggered it), or None."""
+    key = item.labels.get("incident_key", "") if item.source == "pagerduty" else ""
+    return key.removeprefix(MIRROR_PREFIX) if key.startswith(MIRROR_PREFIX) else None
+
+
 async def acknowledge_from_source(
     client: Client, playbook: Playbook, source: str, alerts: list[Alert]
 ) -> list[str]:
@@ -186,7 +201,7 @@ async def acknowledge_from_source(
     from mayday.pages import ack_page, open_pages
 
     acked: list[str] = []
-    incidents = {_incident_of(playbook, item) for item in alerts}
+    incidents = {mirrored_incident(item) or _incident_of(playbook, item) for item in alerts}
     for incident_id in sorted(i for i in incidents if i is not None):
         for page in await open_pages(client, incident_id=incident_id):
             with contextlib.suppress(DecisionRejected):

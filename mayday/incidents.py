@@ -77,6 +77,7 @@ async def declare(
         playbook=playbook,
         time_scale=time_scale,
         page_task_queue=settings.page_task_queue,
+        pagerduty_events=settings.pagerduty_provider == "pagerduty",
     )
     await client.start_workflow(
         IncidentWorkflow.run,

@@ -73,7 +73,7 @@ def notify_activities(settings: Settings, playbook: Playbook) -> NotifyActivitie
 
 def page_activities(acts: NotifyActivities) -> list[Callable[..., Any]]:
     """What the page worker hosts: level resolution and sends."""
-    return [acts.resolve_level, acts.notify]
+    return [acts.resolve_level, acts.notify, acts.pagerduty_event]
 
 
 def incident_activities(acts: NotifyActivities) -> list[Callable[..., Any]]:

@@ -64,6 +64,9 @@ class IncidentInput(BaseModel):
     page_task_queue: str | None = Field(
         default=None, description="Task queue of page workflows; the incident's when unset."
     )
+    pagerduty_events: bool = Field(
+        default=False, description="Mirror the incident into PagerDuty (Events API v2)."
+    )
     pending_alerts: list[AlertDelivery] = Field(
         default_factory=list, description="Alerts that arrived as the previous incident closed."
     )

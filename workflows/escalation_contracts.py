@@ -249,6 +249,18 @@ class FirstLevelPaged(BaseModel):
     )
 
 
+PagerDutyAction = Literal["trigger", "acknowledge", "resolve"]
+
+
+class PagerDutyEvent(BaseModel):
+    """Mirror an incident into PagerDuty (Events API v2) under the dedup key `mayday:<id>`."""
+
+    incident_id: str
+    action: PagerDutyAction
+    summary: str
+    severity: str | None = None
+
+
 class NotifyResult(BaseModel):
     """A provider's acceptance of a notification."""
 

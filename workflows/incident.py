@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         FirstLevelPaged,
         FirstPageRequest,
         PageEvent,
+        PagerDutyAction,
+        PagerDutyEvent,
         PageStatus,
         ResolveLevelRequest,
     )
@@ -42,6 +44,8 @@ REJECTED = "DecisionRejected"
 FIRST_PAGE_LOCAL = "first-page-local"
 """Patch id: level 1 is paged by a local activity in the incident's first task."""
 FIRST_PAGE_TIMEOUT = timedelta(seconds=10)
+PAGERDUTY_TIMEOUT = timedelta(seconds=15)
+PAGERDUTY_BUDGET = timedelta(minutes=10)
 PAGE_OWNING_TEAM = "page-owning-team"
 """Patch id: incidents started before paging existed replay without a page."""
 SEEN_DELIVERIES = 200
@@ -65,6 +69,13 @@ def initial_search_attributes(inp: IncidentInput) -> TypedSearchAttributes:
     if decl.source == "manual":
         pairs.append(SearchAttributePair(sa.INCIDENT_COMMANDER, decl.actor))
     return TypedSearchAttributes(pairs)
+
+
+def _cause(err: ActivityError) -> str:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type:
+        return cause.type
+    return type(cause).__name__ if cause is not None else "ActivityError"
 
 
 def page_timeline(events: list[PageEvent]) -> list[TimelineEntry]:
@@ -118,6 +129,7 @@ class IncidentWorkflow:
         self._pages: dict[str, str] = {}
         self._late_alerts: list[AlertDelivery] = []
         self._page_tasks: list[asyncio.Task[None]] = []
+        self._mirror_tasks: list[asyncio.Task[None]] = []
         self._unacknowledged = False
         # Recorded here, not in run, so that the start signal of an alert lands after them.
         self._record(decl.actor, "declared", f"{decl.severity} on {decl.service}: {decl.title}")
@@ -138,6 +150,7 @@ class IncidentWorkflow:
         await workflow.wait_condition(lambda: self._phase is Phase.CLOSED)
         self._stop_pages()
         await asyncio.gather(*self._page_tasks)
+        await asyncio.gather(*self._mirror_tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._late_alerts:
             self._continue_with_late_alerts()
@@ -180,6 +193,35 @@ class IncidentWorkflow:
                 self._pages[page_id] = "cancelled"
                 return
         self._page_tasks.append(asyncio.create_task(self._follow_page(page_id, page)))
+        self._mirror_to_pagerduty("trigger")
+
+    def _mirror_to_pagerduty(self, action: PagerDutyAction) -> None:
+        """Keep the PagerDuty alert in step (trigger, acknowledge, resolve) when configured."""
+        if not self._input.pagerduty_events:
+            return
+        decl = self._input.declaration
+        event = PagerDutyEvent(
+            incident_id=workflow.info().workflow_id,
+            action=action,
+            summary=f"[{self._severity}] {decl.service}: {decl.title}",
+            severity=self._severity,
+        )
+        self._mirror_tasks.append(asyncio.create_task(self._send_pagerduty(event)))
+
+    async def _send_pagerduty(self, event: PagerDutyEvent) -> None:
+        try:
+            await workflow.execute_activity(
+                "pagerduty_event",
+                event,
+                task_queue=self._input.page_task_queue,
+                start_to_close_timeout=PAGERDUTY_TIMEOUT,
+                schedule_to_close_timeout=PAGERDUTY_BUDGET,
+                summary=f"PagerDuty {event.action}",
+            )
+        except ActivityError as err:
+            self._record(
+                SYSTEM_ACTOR, "pagerduty", f"PagerDuty {event.action} failed ({_cause(err)})."
+            )
 
     async def _first_page(self, page_id: str, page: EscalationInput) -> FirstLevelPaged | None:
         """Send level 1 from this very task: the page leaves before a page workflow exists."""
@@ -246,6 +288,8 @@ class IncidentWorkflow:
         if result.acked_by:
             via = f" via {result.acked_via}" if result.acked_via else ""
             self._record(result.acked_by, "ack", f"Page acknowledged by {result.acked_by}{via}.")
+            if result.acked_via != "pagerduty":
+                self._mirror_to_pagerduty("acknowledge")
             if (
                 "incident_commander" not in self._roles
                 and result.acked_by in self._input.playbook.people
@@ -403,6 +447,8 @@ class IncidentWorkflow:
         if not phase.is_open:
             # A resolved incident pages nobody.
             self._stop_pages()
+            if phase is Phase.RESOLVED:
+                self._mirror_to_pagerduty("resolve")
         self._publish()
 
     def _check_declaration(self) -> None:
