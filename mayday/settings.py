@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mayday.hooks.payload import MAX_BODY_BYTES
+
 RATE = r"^\d+/\d+[smh]$"
 """A rate like `5/15m`: at most 5 sends in any 15 minutes."""
 
@@ -59,7 +61,12 @@ class Settings(BaseSettings):
     )
 
     hook_secret: SecretStr | None = None
-    hook_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    hook_max_body_bytes: int = Field(
+        default=MAX_BODY_BYTES,
+        gt=0,
+        le=MAX_BODY_BYTES,
+        description="Refuse larger hook bodies (413); the parsers never take more than 1 MiB.",
+    )
     user: str | None = None
 
     email_provider: Literal["outbox", "sendgrid"] = "outbox"

@@ -78,7 +78,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except IncidentError as err:
         fail(str(err))
     except RuntimeError as err:
-        if "Failed client connect" in str(err) or "connect" in str(err).lower():
+        if "connect" in str(err).lower():
             fail(
                 f"Cannot reach Temporal: {err}. Is `mayday dev` running, and "
                 "MAYDAY_TEMPORAL_ADDRESS right?"
