@@ -108,6 +108,13 @@ class _Checks:
         yield from self._ref(
             ("business_threshold",), "severity", self.pb.business_threshold, self.known.severities
         )
+        if self.pb.commander_threshold is not None:
+            yield from self._ref(
+                ("commander_threshold",),
+                "severity",
+                self.pb.commander_threshold,
+                self.known.severities,
+            )
 
     def services(self) -> Iterator[Problem]:
         for key, service in self.pb.services.items():

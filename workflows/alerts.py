@@ -33,6 +33,9 @@ class Alert(BaseModel):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     links: list[str] = Field(default_factory=list)
+    severity: str | None = Field(
+        default=None, description="The severity its own alert route gives it (set at intake)."
+    )
 
 
 class AlertDelivery(BaseModel):
@@ -42,3 +45,9 @@ class AlertDelivery(BaseModel):
     source: str
     alerts: list[Alert]
     received_at: datetime
+
+
+class AlertBatch(BaseModel):
+    """Several deliveries for one incident in one signal (group commit, split deliveries)."""
+
+    deliveries: list[AlertDelivery] = Field(min_length=1)

@@ -6,13 +6,16 @@ People are named by directory id, never by address: these payloads end up in his
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workflows.alerts import AlertDelivery
 from workflows.escalation_contracts import PagePolicy
 from workflows.phases import Phase
+
+PageUrgency = Literal["high", "low", "none"]
 
 SYSTEM_ACTOR = "mayday"
 
@@ -35,6 +38,27 @@ class PlaybookSnapshot(BaseModel):
         default_factory=dict, description="Service id to the escalation policy paging its team."
     )
     service_names: dict[str, str] = Field(default_factory=dict)
+    page_urgency: dict[str, PageUrgency] = Field(
+        default_factory=dict, description="Severity id to its page urgency (high when absent)."
+    )
+    postmortem_severities: list[str] = Field(
+        default_factory=list, description="Severities whose incidents wait for a postmortem."
+    )
+    commander_threshold: str | None = Field(
+        default=None, description="At or above it the Incident Commander rotation is paged."
+    )
+    quiet_close_after: timedelta | None = Field(
+        default=None, description="A resolved incident without postmortem closes after this."
+    )
+    role_policies: dict[str, PagePolicy] = Field(
+        default_factory=dict, description="Role id to the policy that pages its holder."
+    )
+    role_both: list[str] = Field(
+        default_factory=list, description="Roles paged on primary and backup together."
+    )
+    policies: dict[str, PagePolicy] = Field(
+        default_factory=dict, description="Every escalation policy by id (`mayday page --policy`)."
+    )
 
     def rank(self, severity: str) -> int:
         """Position of a severity, 0 being the most urgent."""
@@ -70,6 +94,12 @@ class IncidentInput(BaseModel):
     pending_alerts: list[AlertDelivery] = Field(
         default_factory=list, description="Alerts that arrived as the previous incident closed."
     )
+    on_refire: Literal["page", "record"] = Field(
+        default="page", description="What an alert firing again after resolve does (route)."
+    )
+    state: IncidentState | None = Field(
+        default=None, description="The state carried from the previous run (continue-as-new)."
+    )
 
 
 class ChangeSeverity(BaseModel):
@@ -100,6 +130,33 @@ class Reopen(BaseModel):
 
     actor: str
     reason: str
+
+
+class PageOnDemand(BaseModel):
+    """Decision: page a role's holder, a person or a policy now, through escalation."""
+
+    actor: str
+    role: str | None = None
+    person: str | None = None
+    policy: str | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PageOnDemand:
+        named = [n for n in ("role", "person", "policy") if getattr(self, n)]
+        if len(named) != 1:
+            raise ValueError("page exactly one of a role, a person or a policy")
+        return self
+
+
+class Decided(BaseModel):
+    """What a decision answers: enough to confirm it, never the whole timeline."""
+
+    id: str
+    severity: str
+    phase: Phase
+    text: str = Field(description="The timeline line the decision recorded.")
+    page_id: str | None = Field(default=None, description="The page a decision started.")
 
 
 class TimelineEntry(BaseModel):
@@ -136,3 +193,34 @@ class IncidentStatus(BaseModel):
     unacknowledged: bool = Field(
         default=False, description="A page ran out of levels with nobody acknowledging."
     )
+
+
+class IncidentState(BaseModel):
+    """Everything an incident knows, carried whole from one run to the next."""
+
+    severity: str
+    phase: Phase
+    roles: dict[str, str] = Field(default_factory=dict)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    alerts: dict[str, str] = Field(
+        default_factory=dict, description="Alert fingerprint to its latest status."
+    )
+    fired_at: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="Alert fingerprint to when it last fired (source time where given).",
+    )
+    deliveries: list[str] = Field(default_factory=list, description="Recent delivery ids.")
+    pages: dict[str, str] = Field(default_factory=dict, description="Page id to its state.")
+    page_sequence: int = Field(default=0, description="Pages started over every run.")
+    unacknowledged: bool = False
+    late_alerts: list[AlertDelivery] = Field(default_factory=list)
+    woken: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Page id to person to channel: woken by a page nobody acked.",
+    )
+    last_fired: datetime | None = None
+    resolved_at: datetime | None = None
+    runs: int = Field(default=1, description="Runs of this incident so far.")
+
+
+IncidentInput.model_rebuild()

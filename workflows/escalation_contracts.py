@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 ChannelKind = Literal["sms", "voice", "email"]
 TargetKind = Literal["rotation", "role", "person", "team"]
 Slot = Literal["primary", "backup", "both"]
-PageState = Literal["notifying", "acked", "exhausted"]
+PageState = Literal["notifying", "acked", "exhausted", "cancelled"]
 PageOutcome = Literal[
     "paged",
     "failed",
@@ -96,6 +96,14 @@ class EscalationInput(BaseModel):
     role_name: str | None = Field(default=None, description='e.g. "Incident Commander".')
     first_level: FirstLevelPaged | None = Field(
         default=None, description="Level 1 already paged by the incident (the fast path)."
+    )
+    urgency: Literal["high", "low"] = Field(
+        default="high", description="low: never a phone call (the severity's page_urgency)."
+    )
+    report: bool = Field(
+        default=False,
+        description="Signal the incident (by workflow id) on ack and at the end, so the page "
+        "outlives the incident's continue-as-new.",
     )
 
 
@@ -208,7 +216,7 @@ class NotifyRequest(BaseModel):
 
     notification_id: str
     incident_id: str
-    purpose: Literal["page", "ack-notice"]
+    purpose: Literal["page", "ack-notice", "stand-down"]
     person: str
     channel: ChannelKind
     level: int
@@ -247,6 +255,34 @@ class FirstLevelPaged(BaseModel):
     failed: dict[str, str] = Field(
         default_factory=dict, description="Person to the error type of their first channel."
     )
+
+
+class PageAcked(BaseModel):
+    """Signal to the incident: its page was taken (sent at once, before the notices)."""
+
+    page_id: str
+    acked_by: str
+    at: datetime
+    via: str | None = None
+    level: int = 0
+
+
+class PageEnded(BaseModel):
+    """Signal to the incident: its page ended (acked, exhausted or cancelled), with every step."""
+
+    page_id: str
+    status: PageStatus
+
+
+class StandDownRequest(BaseModel):
+    """Tell the people a page woke, who never acked, that the incident is resolved."""
+
+    incident_id: str
+    page_id: str
+    people: dict[str, ChannelKind] = Field(description="Person to the channel that reached them.")
+    summary: str
+    severity: str | None = None
+    service: str | None = None
 
 
 PagerDutyAction = Literal["trigger", "acknowledge", "resolve"]

@@ -46,6 +46,11 @@ class Timers(BaseModel):
     ic_handover_max: Duration
     preliminary_analysis_due: Duration
     eta_check_grace: Duration
+    quiet_close_after: Duration | None = Field(
+        default=None,
+        description="A resolved incident needing no postmortem closes after this long "
+        "with no alert firing again.",
+    )
 
 
 class Playbook(BaseModel):
@@ -60,6 +65,11 @@ class Playbook(BaseModel):
     timers: Timers
     severities: list[Severity] = Field(min_length=1)
     business_threshold: str
+    commander_threshold: str | None = Field(
+        default=None,
+        description="At or above this severity the Incident Commander rotation is paged at "
+        "once, besides the owning team.",
+    )
     services: dict[str, Service] = Field(min_length=1)
     directory: Directory
     rotations: dict[str, Rotation] = Field(default_factory=dict)

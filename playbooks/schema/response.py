@@ -21,7 +21,13 @@ class Severity(BaseModel):
     description: str = Field(min_length=1)
     major: bool = False
     public_notice: bool = False
-    page_urgency: Literal["high", "low", "none"] = "high"
+    page_urgency: Literal["high", "low", "none"] = Field(
+        default="high", description="low: no phone calls; none: no page at all (a ticket)."
+    )
+    postmortem: bool = Field(
+        default=False,
+        description="Needs a postmortem, so a resolved incident waits to be closed by hand.",
+    )
 
 
 class Service(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator
 
 from playbooks.schema.types import STRICT, Slug
@@ -23,6 +25,11 @@ class AlertRoute(BaseModel):
     auto_escalate: bool = False
     auto_resolve: bool = Field(
         default=False, description="Resolve the incident once every alert has resolved."
+    )
+    on_refire: Literal["page", "record"] = Field(
+        default="page",
+        description="A resolved incident whose alert fires again reopens and pages (page), "
+        "or only records it (record).",
     )
 
     @field_validator("match_re")
