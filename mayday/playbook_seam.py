@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from playbooks import Playbook, load_playbook
 from workflows.contracts import PlaybookSnapshot
-from datetime import timedelta
-
 from workflows.escalation_contracts import PagePolicy, PageTarget, PolicyLevel, page_policy
 
 FALLBACK = PageTarget(kind="role", id="incident_commander", slot="both")
