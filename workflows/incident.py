@@ -17,7 +17,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
-    from workflows.alerts import AlertDelivery, AlertStatus
+    from workflows.alerts import AlertBatch, AlertDelivery, AlertStatus
     from workflows.contracts import (
         SYSTEM_ACTOR,
         ChangePhase,
@@ -328,6 +328,11 @@ class IncidentWorkflow:
             if self._all_alerts_resolved():
                 self._on_alerts_resolved(delivery.source)
             self._publish()
+
+    @workflow.signal(description="Several alert deliveries at once (group commit, big deliveries).")
+    def alert_batch(self, batch: AlertBatch) -> None:
+        for delivery in batch.deliveries:
+            self.alert(delivery)
 
     def _take_alerts(self, delivery: AlertDelivery) -> bool:
         """Record what changed in a delivery (new, re-fired or resolved alerts); True if any."""
