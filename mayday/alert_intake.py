@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from jinja2 import StrictUndefined, Template, TemplateError
@@ -17,16 +19,20 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from mayday.incidents import INCIDENT_PREFIX, DecisionRejected
+from mayday.intake_batching import GroupCommit, Submission, split
 from mayday.settings import Settings
 from playbooks import Playbook
 from playbooks.schema import AlertRoute
-from workflows.alerts import Alert, AlertDelivery, AlertStatus
+from workflows.alerts import Alert, AlertBatch, AlertDelivery, AlertStatus
 from workflows.contracts import Declaration, IncidentInput, PlaybookSnapshot
 from workflows.incident import IncidentWorkflow, initial_search_attributes
 
 MAX_KEY_LENGTH = 80
 MIRROR_PREFIX = "mayday:"
 """Dedup-key prefix of the PagerDuty alerts mayday triggers (activities.notify)."""
+SIGNAL_LIMIT = "exceeded workflow execution limit for signal events"
+SIGNAL_RPC_TIMEOUT = timedelta(seconds=10)
+"""A signal never waits longer than a sender's budget; a hung one would block its key."""
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _keys = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -84,70 +90,141 @@ def dedup_key(route: AlertRoute, item: Alert) -> str:
         ) from None
 
 
-async def hand_off(
-    client: Client,
-    settings: Settings,
-    playbook: Playbook,
-    snapshot: PlaybookSnapshot,
-    source: str,
-    delivery_id: str,
-    alerts: list[Alert],
-) -> Intake:
-    """Signal each routed group of alerts into its incident, starting it when firing.
+@dataclass(frozen=True)
+class Opening:
+    """How an incident starts from a firing alert: its route and the alert naming it."""
 
-    Returns only after Temporal accepted every signal, so a 202 means nothing can be lost.
-    """
-    groups: dict[str, list[Alert]] = defaultdict(list)
-    routes: dict[str, AlertRoute] = {}
-    intake = Intake()
-    first_unrouted: int | None = None
-    for index, item in enumerate(alerts):
-        if mirrored_incident(item):
-            # Our own trigger echoed back by PagerDuty: the incident already exists.
-            intake.ignored += 1
-            continue
-        route = route_for(playbook, item)
-        if route is None:
-            intake.unrouted += 1
-            first_unrouted = index if first_unrouted is None else first_unrouted
-            continue
-        incident_id = incident_id_for(dedup_key(route, item))
-        groups[incident_id].append(item)
-        routes.setdefault(incident_id, route)
-    if not groups and not intake.unrouted:
-        return intake
-    if not groups:
-        raise UnroutableAlert(
-            "No alert route of the playbook matches these labels; add a route or fix the labels.",
-            field=f"alerts.{first_unrouted or 0}.labels",
-        )
-    now = datetime.now(UTC)
-    for incident_id, group in groups.items():
-        delivery = AlertDelivery(
-            delivery_id=delivery_id, source=source, alerts=group, received_at=now
-        )
-        firing = [a for a in group if a.status is AlertStatus.FIRING]
-        if firing:
-            await _signal_with_start(
-                client, settings, snapshot, routes[incident_id], incident_id, firing[0], delivery
+    route: AlertRoute
+    first: Alert
+
+
+def failure_kind(err: BaseException) -> str:
+    """A short, PII-free name for why a hand-off failed, for logs."""
+    if isinstance(err, RPCError):
+        message = err.message.lower()
+        if SIGNAL_LIMIT in message:
+            return "signal-limit"
+        if "size exceeds limit" in message or "too large" in message:
+            return "payload-too-large"
+        return f"rpc-{err.status.name.lower() if err.status else 'unknown'}"
+    if isinstance(err, TimeoutError):
+        return "timeout"
+    return type(err).__name__
+
+
+class HandOff:
+    """Hands deliveries to incidents for one HTTP process, merging concurrent signals per key."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        playbook: Playbook,
+        snapshot: PlaybookSnapshot,
+        connect: Callable[[], Awaitable[Client]],
+    ) -> None:
+        self._settings = settings
+        self._playbook = playbook
+        self._snapshot = snapshot
+        self._connect = connect
+        self.commit: GroupCommit[Opening] = GroupCommit(self._send)
+
+    async def __call__(self, source: str, delivery_id: str, alerts: list[Alert]) -> Intake:
+        """Signal each routed group of alerts into its incident, starting it when firing.
+
+        Returns only after Temporal accepted every signal, so a 202 means nothing can be lost.
+        """
+        groups, intake = self._route(alerts)
+        now = datetime.now(UTC)
+        work: dict[str, list[Submission[Opening]]] = {}
+        for incident_id, group in groups.items():
+            opening = next(
+                (Opening(route, a) for a, route in group if a.status is AlertStatus.FIRING), None
             )
-            intake.incidents.append(incident_id)
-        elif await _signal_if_open(client, incident_id, delivery):
-            intake.incidents.append(incident_id)
-        else:
-            intake.ignored += len(group)
-    return intake
+            work[incident_id] = [
+                Submission(
+                    AlertDelivery(
+                        delivery_id=chunk.delivery_id,
+                        source=source,
+                        alerts=chunk.alerts,
+                        received_at=now,
+                    ),
+                    chunk.size,
+                    opening if any(a.status is AlertStatus.FIRING for a in chunk.alerts) else None,
+                )
+                for chunk in split(delivery_id, [a for a, _ in group])
+            ]
+        reached = await self._submit_all(work)
+        for incident_id, group in groups.items():
+            if reached[incident_id]:
+                intake.incidents.append(incident_id)
+            else:
+                intake.ignored += len(group)
+        return intake
+
+    def _route(
+        self, alerts: list[Alert]
+    ) -> tuple[dict[str, list[tuple[Alert, AlertRoute]]], Intake]:
+        groups: dict[str, list[tuple[Alert, AlertRoute]]] = defaultdict(list)
+        intake = Intake()
+        first_unrouted: int | None = None
+        for index, item in enumerate(alerts):
+            if mirrored_incident(item):
+                # Our own trigger echoed back by PagerDuty: the incident already exists.
+                intake.ignored += 1
+                continue
+            route = route_for(self._playbook, item)
+            if route is None:
+                intake.unrouted += 1
+                first_unrouted = index if first_unrouted is None else first_unrouted
+                continue
+            incident_id = incident_id_for(dedup_key(route, item))
+            groups[incident_id].append(
+                (item.model_copy(update={"severity": route.severity}), route)
+            )
+        if not groups and intake.unrouted:
+            raise UnroutableAlert(
+                "No alert route of the playbook matches these labels; "
+                "add a route or fix the labels.",
+                field=f"alerts.{first_unrouted or 0}.labels",
+            )
+        return groups, intake
+
+    async def _submit_all(self, work: dict[str, list[Submission[Opening]]]) -> dict[str, bool]:
+        # Wide deliveries go out side by side: one after another, 1,000 keys outlast the budget.
+        slots = asyncio.Semaphore(self._settings.hook_handoff_concurrency)
+
+        async def one(incident_id: str, items: list[Submission[Opening]]) -> bool:
+            async with slots:
+                return await self.commit.submit(incident_id, items)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = {key: group.create_task(one(key, items)) for key, items in work.items()}
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return {key: task.result() for key, task in tasks.items()}
+
+    async def _send(self, incident_id: str, batch: list[Submission[Opening]]) -> bool:
+        client = await self._connect()
+        payload = AlertBatch(deliveries=[item.delivery for item in batch])
+        opening = next((item.opening for item in batch if item.opening is not None), None)
+        if opening is None:
+            return await _signal_if_open(client, incident_id, payload)
+        await _signal_with_start(
+            client, self._settings, self._snapshot, opening, incident_id, payload
+        )
+        return True
 
 
 async def _signal_with_start(
     client: Client,
     settings: Settings,
     snapshot: PlaybookSnapshot,
-    route: AlertRoute,
+    opening: Opening,
     incident_id: str,
-    first: Alert,
-    delivery: AlertDelivery,
+    batch: AlertBatch,
 ) -> None:
+    route, first = opening.route, opening.first
     declaration = Declaration(
         service=route.service,
         severity=route.severity,
@@ -162,6 +239,7 @@ async def _signal_with_start(
         auto_resolve=route.auto_resolve,
         page_task_queue=settings.page_task_queue,
         pagerduty_events=settings.pagerduty_provider == "pagerduty",
+        on_refire=route.on_refire,
     )
     await client.start_workflow(
         IncidentWorkflow.run,
@@ -169,18 +247,21 @@ async def _signal_with_start(
         id=incident_id,
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        start_signal="alert",
-        start_signal_args=[delivery],
+        start_signal="alert_batch",
+        start_signal_args=[batch],
         search_attributes=initial_search_attributes(inp),
         static_summary=f"{route.severity} · {route.service} · {first.title}",
         memo={"title": first.title, "playbook_hash": snapshot.content_hash},
+        rpc_timeout=SIGNAL_RPC_TIMEOUT,
     )
 
 
-async def _signal_if_open(client: Client, incident_id: str, delivery: AlertDelivery) -> bool:
+async def _signal_if_open(client: Client, incident_id: str, batch: AlertBatch) -> bool:
     """Resolved alerts never open an incident; they only reach one still running."""
     try:
-        await client.get_workflow_handle(incident_id).signal(IncidentWorkflow.alert, delivery)
+        await client.get_workflow_handle(incident_id).signal(
+            IncidentWorkflow.alert_batch, batch, rpc_timeout=SIGNAL_RPC_TIMEOUT
+        )
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return False

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
     temporal_api_key: SecretStr | None = None
+    temporal_connect_timeout: float = Field(
+        default=3.0, gt=0, description="Seconds to connect to Temporal before answering 503."
+    )
     task_queue: str = "mayday"
     page_task_queue: str = "mayday-pages"
 
@@ -66,6 +69,9 @@ class Settings(BaseSettings):
         gt=0,
         le=MAX_BODY_BYTES,
         description="Refuse larger hook bodies (413); the parsers never take more than 1 MiB.",
+    )
+    hook_handoff_concurrency: int = Field(
+        default=32, gt=0, description="Incidents one delivery signals at the same time."
     )
     user: str | None = None
 

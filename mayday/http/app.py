@@ -19,7 +19,7 @@ def create_app(
 ) -> FastAPI:
     """The mayday HTTP app; `unsigned` says who may post hooks when no secret is set."""
     app = FastAPI(title="mayday", version=__version__)
-    link = TemporalLink(client_factory)
+    link = TemporalLink(client_factory, connect_timeout=settings.temporal_connect_timeout)
     app.state.settings = settings
     app.state.temporal = link
 

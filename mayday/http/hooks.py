@@ -10,9 +10,9 @@ from enum import StrEnum
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from mayday.alert_intake import UnroutableAlert, acknowledge_from_source, hand_off
+from mayday.alert_intake import HandOff, UnroutableAlert, acknowledge_from_source, failure_kind
 from mayday.hooks import PARSERS, HookError, PayloadTooLarge, verify
 from mayday.http.metrics import HookMetrics
 from mayday.http.temporal_link import TemporalLink
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 HANDOFF_TIMEOUT_SECONDS = 10.0
 RETRY_AFTER_SECONDS = "5"
 ACKNOWLEDGED = "incident.acknowledged"
+RECONNECT_ON = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.UNKNOWN}
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -69,6 +70,7 @@ def register_hooks(
     playbook = current_playbook(settings.playbook)
     frozen = snapshot(playbook)
     secret = settings.hook_secret.get_secret_value() if settings.hook_secret else None
+    hand_off = HandOff(settings, playbook, frozen, link.client)
 
     @app.post("/hooks/{source}", status_code=202)
     async def alert_hook(source: str, request: Request) -> JSONResponse:
@@ -101,40 +103,42 @@ def register_hooks(
             return error(err.status, err.error, err.field)
         if parsed.event == ACKNOWLEDGED and parsed.alerts:
             try:
-                client = await link.client()
-                acked = await asyncio.wait_for(
-                    acknowledge_from_source(client, playbook, parsed.source, parsed.alerts),
-                    HANDOFF_TIMEOUT_SECONDS,
-                )
+                async with asyncio.timeout(HANDOFF_TIMEOUT_SECONDS):
+                    client = await link.client()
+                    acked = await acknowledge_from_source(
+                        client, playbook, parsed.source, parsed.alerts
+                    )
             except UnroutableAlert as err:
                 return error(422, str(err), err.field)
-            except (RPCError, RuntimeError, TimeoutError):
-                link.forget()
+            except (RPCError, RuntimeError, TimeoutError) as err:
+                unavailable(err)
                 return error(503, "Temporal is unavailable; the ack was not recorded, retry.")
             return JSONResponse({"incidents": acked, "event": parsed.event}, status_code=202)
         if not parsed.alerts:
             return JSONResponse({"incidents": [], "event": parsed.event}, status_code=202)
         try:
-            client = await link.client()
-            intake = await asyncio.wait_for(
-                hand_off(
-                    client,
-                    settings,
-                    playbook,
-                    frozen,
-                    parsed.source,
-                    parsed.delivery_id,
-                    parsed.alerts,
-                ),
-                HANDOFF_TIMEOUT_SECONDS,
-            )
+            async with asyncio.timeout(HANDOFF_TIMEOUT_SECONDS):
+                intake = await hand_off(parsed.source, parsed.delivery_id, parsed.alerts)
         except UnroutableAlert as err:
             return error(422, str(err), err.field)
+        except HookError as err:
+            return error(err.status, err.error, err.field)
         except (RPCError, RuntimeError, TimeoutError) as err:
-            link.forget()
-            log.warning("alert hand-off to Temporal failed: %s", type(err).__name__)
+            unavailable(err)
             return error(503, "Temporal is unavailable; the alert was not accepted, retry later.")
         return JSONResponse(
             {"incidents": intake.incidents, "unrouted": intake.unrouted, "ignored": intake.ignored},
             status_code=202,
         )
+
+    def unavailable(err: BaseException) -> None:
+        kind = failure_kind(err)
+        if kind == "signal-limit":
+            # The incident's run is full: it must continue-as-new before taking more alerts.
+            log.error("alert hand-off refused by Temporal: %s", kind)
+            return
+        log.warning("alert hand-off to Temporal failed: %s", kind)
+        if isinstance(err, RuntimeError) or (
+            isinstance(err, RPCError) and err.status in RECONNECT_ON
+        ):
+            link.forget()
