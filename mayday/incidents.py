@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,6 +11,7 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
@@ -18,11 +20,20 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from mayday.settings import Settings
 from workflows import search_attributes as sa
-from workflows.contracts import Declaration, IncidentInput, IncidentStatus, PlaybookSnapshot
+from workflows.contracts import (
+    Decided,
+    Declaration,
+    IncidentInput,
+    IncidentStatus,
+    PlaybookSnapshot,
+)
 from workflows.escalation import EscalationWorkflow
 from workflows.incident import IncidentWorkflow, initial_search_attributes, page_timeline
 
 INCIDENT_PREFIX = "incident-"
+INCIDENT_ID = re.compile(r"incident-[a-z0-9._-]+")
+"""Every incident id: declared (`incident-<service>-<hex>`) or from an alert's dedup key."""
+MAX_INCIDENT_ID_LENGTH = 200
 
 
 class IncidentError(Exception):
@@ -35,6 +46,21 @@ class UnknownIncident(IncidentError):
 
 class DecisionRejected(IncidentError):
     """The incident refused the decision (wrong phase, unknown actor, …); nothing was recorded."""
+
+
+def is_incident_id(text: str) -> bool:
+    """Whether `text` has the shape of an incident id (and so may address a workflow)."""
+    return len(text) <= MAX_INCIDENT_ID_LENGTH and INCIDENT_ID.fullmatch(text) is not None
+
+
+def check_incident_id(text: str) -> str:
+    """`text` if it is an incident id, else UnknownIncident saying what one looks like."""
+    if not is_incident_id(text):
+        raise UnknownIncident(
+            f"{text[:60]!r} is not an incident id; ids look like incident-checkout-3f9a1c2e "
+            "(see `mayday list`)."
+        )
+    return text
 
 
 def manual_incident_id(service: str) -> str:
@@ -93,8 +119,8 @@ async def declare(
 
 
 def handle_for(client: Client, incident_id: str) -> WorkflowHandle[Any, Any]:
-    """A handle on the latest run of the incident."""
-    return client.get_workflow_handle(incident_id)
+    """A handle on the latest run of the incident; the id must have the incident id grammar."""
+    return client.get_workflow_handle(check_incident_id(incident_id))
 
 
 async def status(client: Client, incident_id: str) -> IncidentStatus:
@@ -108,11 +134,13 @@ async def status(client: Client, incident_id: str) -> IncidentStatus:
         current = await handle.query(IncidentWorkflow.status)
     except RPCError as err:
         raise _translate(err, incident_id) from None
+    except WorkflowQueryFailedError as err:
+        raise IncidentError(f"Incident {incident_id!r} cannot report its status: {err}") from None
     live = [page for page, state in current.pages.items() if state == "notifying"]
     for page_id in live:
         try:
             page = await client.get_workflow_handle(page_id).query(EscalationWorkflow.page_status)
-        except RPCError:
+        except (RPCError, WorkflowQueryFailedError):
             continue
         current.timeline.extend(page_timeline(page.events))
     current.timeline.sort(key=lambda entry: entry.at)
@@ -122,9 +150,12 @@ async def status(client: Client, incident_id: str) -> IncidentStatus:
 async def decide(
     client: Client,
     incident_id: str,
-    send: Callable[[WorkflowHandle[Any, Any]], Awaitable[IncidentStatus]],
-) -> IncidentStatus:
-    """Send a decision as an update; map refusals and unknown ids to typed errors."""
+    send: Callable[[WorkflowHandle[Any, Any]], Awaitable[Decided]],
+) -> Decided:
+    """Send a decision as an update; refusals and unknown ids become typed errors.
+
+    Updates answer the slim `Decided` (Rules learned: updates return slim results).
+    """
     handle = handle_for(client, incident_id)
     try:
         return await send(handle)

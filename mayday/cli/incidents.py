@@ -1,4 +1,4 @@
-"""Incident commands: declare, list, status, severity, phase, resolve, reopen, timeline."""
+"""Incident commands: declare, list, status, severity, phase, resolve, reopen, timeline, page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import typer
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Column, Table
+from rich.table import Table
+from rich.text import Text
 
 from mayday import incidents
 from mayday.cli.common import (
@@ -23,18 +24,20 @@ from mayday.cli.common import (
     run,
     settings,
 )
+from mayday.cli.layout import WIDE_OPTION, fitted_table, one_line, print_wide
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
 from playbooks import PlaybookInvalid
 from workflows.contracts import (
     ChangePhase,
     ChangeSeverity,
+    Decided,
     Declaration,
     IncidentStatus,
+    PageOnDemand,
     Reopen,
     Resolve,
 )
-from workflows.incident import IncidentWorkflow
 from workflows.phases import Phase
 
 app = typer.Typer()
@@ -82,9 +85,14 @@ def declare(
         typer.echo(incident_id)
 
 
+NARROW_COLUMNS = ("id", "severity", "phase", "title")
+WIDE_COLUMNS = ("id", "severity", "phase", "service", "commander", "title", "started")
+
+
 @app.command("list")
 def list_(
     include_closed: bool = typer.Option(False, "--all", help="Include closed incidents."),
+    wide: bool = WIDE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List open incidents."""
@@ -99,31 +107,42 @@ def list_(
     if as_json:
         print_json({"incidents": rows})
         return
-    table = Table(
-        Column("id", no_wrap=True), "severity", "phase", "service", "commander", "title", "started"
-    )
-    for row in rows:
-        table.add_row(
-            *(
-                escape(str(row[c] or ""))
-                for c in ("id", "severity", "phase", "service", "commander", "title", "started")
-            )
-        )
-    console.print(table if rows else "No open incidents.")
+    if not rows:
+        console.print("No open incidents.")
+        return
+    columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
+    cells = [[str(row[c] or "") for c in columns] for row in rows]
+    if wide:
+        print_wide(console, columns, cells)
+    else:
+        free = columns.index("title")
+        console.print(fitted_table(columns, cells, width=console.width, free=free))
 
 
-def _status_view(status: IncidentStatus) -> Table:
+def _status_view(status: IncidentStatus, *, wide: bool, width: int) -> Table:
+    """Label and value per line; narrow, each value is one line cut with … (the id never)."""
     table = Table.grid(padding=(0, 2))
-    table.add_row("id", status.id)
-    table.add_row("title", escape(status.title))
-    table.add_row("severity", status.severity)
-    table.add_row("phase", status.phase.value)
-    table.add_row("service", status.service)
-    table.add_row("roles", ", ".join(f"{r}: {p}" for r, p in status.roles.items()) or "-")
-    table.add_row("declared", f"{status.declared_at:%Y-%m-%d %H:%M:%S}Z by {status.declared_by}")
-    table.add_row("playbook", f"{status.playbook} {status.playbook_hash[:12]}")
+    label_width = 16
+
+    def row(label: str, value: str, *, markup: bool = False) -> None:
+        text = Text.from_markup(label) if markup else Text(label)
+        if wide:
+            table.add_row(text, Text(value))
+        else:
+            table.add_row(text, one_line(value, width - label_width - 2))
+
+    table.add_column(min_width=label_width if not wide else None, no_wrap=True)
+    table.add_column()
+    table.add_row("id", Text(status.id, no_wrap=True, overflow="fold"))
+    row("title", status.title)
+    row("severity", status.severity)
+    row("phase", status.phase.value)
+    row("service", status.service)
+    row("roles", ", ".join(f"{r}: {p}" for r, p in status.roles.items()) or "-")
+    row("declared", f"{status.declared_at:%Y-%m-%d %H:%M:%S}Z by {status.declared_by}")
+    row("playbook", f"{status.playbook} {status.playbook_hash[:12]}")
     if status.pages:
-        table.add_row(
+        row(
             "pages",
             ", ".join(
                 f"{p.rsplit('-', 2)[-2]}-{p.rsplit('-', 1)[-1]}: {state}"
@@ -131,15 +150,19 @@ def _status_view(status: IncidentStatus) -> Table:
             ),
         )
     if status.unacknowledged:
-        table.add_row("[red]unacknowledged[/]", "nobody took the page; the fallback was paged")
+        row(
+            "[red]unacknowledged[/]",
+            "nobody took the page; the fallback was paged",
+            markup=True,
+        )
     if status.alerts:
         firing = sum(1 for state in status.alerts.values() if state == "firing")
-        table.add_row("alerts", f"{firing} firing, {len(status.alerts) - firing} resolved")
+        row("alerts", f"{firing} firing, {len(status.alerts) - firing} resolved")
     if status.time_scale != 1.0:
-        table.add_row("time scale", f"{status.time_scale:g}")
+        row("time scale", f"{status.time_scale:g}")
     last = status.timeline[-1] if status.timeline else None
     if last:
-        table.add_row("last", escape(f"{last.at:%H:%M:%S}Z {last.actor}: {last.text}"))
+        row("last", f"{last.at:%H:%M:%S}Z {last.actor}: {last.text}")
     return table
 
 
@@ -147,6 +170,7 @@ def _status_view(status: IncidentStatus) -> Table:
 def status(
     incident_id: str = ID_ARGUMENT,
     watch: bool = typer.Option(False, "--watch", help="Refresh until Ctrl-C."),
+    wide: bool = WIDE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show an incident's severity, phase, roles and latest event."""
@@ -159,7 +183,10 @@ def status(
         client = await client_for(current)
         with Live(console=console, auto_refresh=False) as live:
             while True:
-                live.update(_status_view(await incidents.status(client, incident_id)), refresh=True)
+                view = _status_view(
+                    await incidents.status(client, incident_id), wide=wide, width=console.width
+                )
+                live.update(view, refresh=True)
                 await asyncio.sleep(WATCH_INTERVAL_SECONDS)
 
     if watch:
@@ -172,7 +199,7 @@ def status(
     if as_json:
         print_json(result)
     else:
-        console.print(_status_view(result))
+        console.print(_status_view(result, wide=wide, width=console.width))
 
 
 @app.command()
@@ -195,17 +222,20 @@ def timeline(incident_id: str = ID_ARGUMENT, as_json: bool = JSON_OPTION) -> Non
     console.print(table)
 
 
-def _decide(incident_id: str, current: Settings, what: str, send: Any, as_json: bool) -> None:
-    async def go() -> IncidentStatus:
+def _decide(incident_id: str, current: Settings, what: str, send: Any, as_json: bool) -> Decided:
+    async def go() -> Decided:
         return await incidents.decide(await client_for(current), incident_id, send)
 
     result = run(go())
     if as_json:
         print_json(result)
-    else:
+    elif what:
         console.print(
-            f"{incident_id}: {what} — now {result.severity}, {result.phase.value}.", highlight=False
+            f"{incident_id}: {what} — now {result.severity}, {result.phase.value}.",
+            highlight=False,
+            markup=False,
         )
+    return result
 
 
 @app.command()
@@ -223,7 +253,7 @@ def severity(
         incident_id,
         current,
         f"severity {decision.severity}",
-        lambda h: h.execute_update(IncidentWorkflow.change_severity, decision),
+        lambda h: h.execute_update("change_severity", decision, result_type=Decided),
         as_json,
     )
 
@@ -254,7 +284,7 @@ def phase(
         incident_id,
         current,
         f"phase {target.value}",
-        lambda h: h.execute_update(IncidentWorkflow.change_phase, decision),
+        lambda h: h.execute_update("change_phase", decision, result_type=Decided),
         as_json,
     )
 
@@ -273,7 +303,7 @@ def resolve(
         incident_id,
         current,
         "resolved",
-        lambda h: h.execute_update(IncidentWorkflow.resolve, decision),
+        lambda h: h.execute_update("resolve", decision, result_type=Decided),
         as_json,
     )
 
@@ -292,7 +322,7 @@ def reopen(
         incident_id,
         current,
         "reopened",
-        lambda h: h.execute_update(IncidentWorkflow.reopen, decision),
+        lambda h: h.execute_update("reopen", decision, result_type=Decided),
         as_json,
     )
 
@@ -328,4 +358,41 @@ def ack(
             f"{incident_id}: acknowledged by {result.acked_by} at level "
             f"{result.level}; everyone paged is told.",
             highlight=False,
+        )
+
+
+@app.command()
+def page(
+    incident_id: str = ID_ARGUMENT,
+    role: str | None = typer.Option(None, "--role", help="Page whoever holds this role."),
+    person: str | None = typer.Option(None, "--person", help="Page this person (directory id)."),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Page through this escalation policy."
+    ),
+    reason: str | None = typer.Option(None, help="Why, quoted in the page and the timeline."),
+    who: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Page a role, a person or a policy now; it escalates like any page until acknowledged."""
+    targets = {"--role": role, "--person": person, "--policy": policy}
+    named = [(option, value) for option, value in targets.items() if value]
+    if len(named) != 1:
+        fail("Name exactly one of --role, --person or --policy to page.", code=EXIT_USAGE)
+    [(_, target)] = named
+    current = settings()
+    decision = PageOnDemand(
+        actor=actor(who, current), role=role, person=person, policy=policy, reason=reason
+    )
+    result = _decide(
+        incident_id,
+        current,
+        "",
+        lambda h: h.execute_update("page", decision, result_type=Decided),
+        as_json,
+    )
+    if not as_json:
+        console.print(
+            f"{incident_id}: paging {target} ({result.page_id or 'no page started'})",
+            highlight=False,
+            markup=False,
         )

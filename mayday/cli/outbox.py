@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from activities.providers import read_outbox
 from mayday.cli.common import console, settings
+from mayday.cli.layout import WIDE_OPTION, fitted_table, print_wide
 
 app = typer.Typer()
 
@@ -25,17 +24,22 @@ def _matches(entry: dict[str, Any], incident: str | None, person: str | None) ->
     return not (person and (entry.get("to") or {}).get("person") != person)
 
 
-def _row(entry: dict[str, Any]) -> tuple[str, ...]:
+WIDE_COLUMNS = ("at", "channel", "to", "purpose", "incident", "id", "text")
+NARROW_COLUMNS = ("at", "to", "incident", "text")
+
+
+def _row(entry: dict[str, Any], *, wide: bool) -> list[str]:
     to = entry.get("to") or {}
     text = entry.get("subject") or entry.get("body") or ""
-    return (
-        str(entry.get("at", ""))[11:19],
-        str(entry.get("channel", "")),
-        str(to.get("person", "")),
-        str(entry.get("purpose", "")),
-        str(entry.get("incident_id", "")),
-        text.splitlines()[0][:70] if text else "",
-    )
+    first_line = text.splitlines()[0] if text else ""
+    at = str(entry.get("at", ""))[11:19]
+    person, channel = str(to.get("person", "")), str(entry.get("channel", ""))
+    incident = str(entry.get("incident_id", ""))
+    if not wide:
+        # The text already says what it is (PAGE, ACKED, Stand down), so purpose can go.
+        return [at, f"{person}/{channel}", incident, first_line]
+    purpose, notification = str(entry.get("purpose", "")), str(entry.get("id", ""))
+    return [at, channel, person, purpose, incident, notification, first_line]
 
 
 def _read_from(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
@@ -63,22 +67,32 @@ def outbox(
     incident: str | None = typer.Option(None, "--incident", help="Only this incident's messages."),
     person: str | None = typer.Option(None, "--person", help="Only messages to this person."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new messages."),
+    wide: bool = WIDE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per message."),
 ) -> None:
     """Show messages the outbox provider delivered (the default in `mayday dev`)."""
     path = settings().outbox_path
 
-    def show(entries: list[dict[str, Any]], header: bool) -> None:
+    def show(entries: list[dict[str, Any]], header: bool) -> bool:
+        """Print the chosen entries; whether any were printed."""
         chosen = [e for e in entries if _matches(e, incident, person)]
         if as_json:
             for entry in chosen:
                 typer.echo(json.dumps(entry))
-            return
-        table = Table("at", "channel", "to", "purpose", "incident", "text", show_header=header)
-        for entry in chosen:
-            table.add_row(*(escape(cell) for cell in _row(entry)))
-        if chosen or header:
+            return bool(chosen)
+        if not chosen:
+            return False
+        columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
+        rows = [_row(entry, wide=wide) for entry in chosen]
+        if wide:
+            print_wide(console, columns, rows, header=header)
+        else:
+            free, key = columns.index("text"), columns.index("incident")
+            table = fitted_table(
+                columns, rows, width=console.width, free=free, key=key, header=header
+            )
             console.print(table)
+        return True
 
     if not follow:
         entries = read_outbox(path)
@@ -92,8 +106,7 @@ def outbox(
     try:
         while True:
             entries, offset = _read_from(path, offset)
-            if entries or first:
-                show(entries, header=first)
+            if entries and show(entries, header=first):
                 first = False
             time.sleep(FOLLOW_INTERVAL_SECONDS)
     except KeyboardInterrupt:
