@@ -1,7 +1,7 @@
-"""The words of a page and of its "handled by" notice, rendered from the playbook's templates.
+"""The words of a page, its "handled by" notice and the stand-down, from the playbook's templates.
 
-A playbook without the `page` / `page_acknowledged` templates (or one whose template needs a fact
-this page lacks) still pages: the plain text below is used instead.
+A playbook without the `page` / `page_acknowledged` / `page_stand_down` templates (or one whose
+template needs a fact this page lacks) still sends: the plain text below is used instead.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from playbooks import Playbook, TemplateError, UnknownReference, render_template
 from workflows.escalation_contracts import NotifyRequest
 
-TEMPLATES = {"page": "page", "ack-notice": "page_acknowledged"}
+TEMPLATES = {"page": "page", "ack-notice": "page_acknowledged", "stand-down": "page_stand_down"}
 
 
 @dataclass(frozen=True)
@@ -27,17 +27,20 @@ class PageText:
 def page_text(playbook: Playbook, request: NotifyRequest) -> PageText:
     """Render the request's template for its channel, or the plain fallback."""
     acked_by = _display_name(playbook, request.acked_by)
+    service_name = _service_name(playbook, request.service)
+    title = _title(request, service_name)
     context = {
         "incident": {
             "id": request.incident_id,
             "severity": request.severity or "",
-            "title": request.summary,
-            "service_name": _service_name(playbook, request.service),
+            "title": title,
+            "service_name": service_name,
             "url": str(playbook.company.internal_status_url),
         },
         "page": {
             "role": request.role_name or "on-call responder",
-            "reason": request.summary,
+            # The page has no reason of its own yet; templates print it only when it differs.
+            "reason": title,
             "level": request.level,
             **({"acked_by": acked_by} if acked_by else {}),
         },
@@ -56,8 +59,21 @@ def page_text(playbook: Playbook, request: NotifyRequest) -> PageText:
     return _plain(request, acked_by)
 
 
+def _title(request: NotifyRequest, service_name: str) -> str:
+    """The incident's title: the summary without its "SEV2 Checkout: " lead, which the
+    templates already print from the severity and service."""
+    for service in (service_name, request.service):
+        lead = f"{request.severity} {service}: "
+        if request.severity and service and request.summary.startswith(lead):
+            return request.summary.removeprefix(lead)
+    return request.summary
+
+
 def _plain(request: NotifyRequest, acked_by: str | None) -> PageText:
-    if request.purpose == "ack-notice":
+    if request.purpose == "stand-down":
+        body = f"Stand down: {request.summary} is resolved. No action needed."
+        subject = f"Resolved: {request.summary}"
+    elif request.purpose == "ack-notice":
         body = f"Handled by {acked_by or 'a responder'}: {request.summary}. No action needed."
         subject = f"Handled: {request.summary}"
     else:

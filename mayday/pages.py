@@ -1,18 +1,28 @@
-"""Find open pages and acknowledge them: the one ack state behind every door (CLI, SMS, voice)."""
+"""Find open pages and acknowledge them: the one ack state behind every door (CLI, SMS, voice).
+
+A page is found from its incident by id (Rules learned: address by id): the incident's status
+names its pages, and each page answers its own query. Only the search across incidents (an SMS
+reply "1" names none) lists workflows, with a fixed query that carries no text from outside.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from mayday.incidents import DecisionRejected, UnknownIncident
+from mayday.incidents import DecisionRejected, UnknownIncident, check_incident_id, is_incident_id
 from workflows.escalation import EscalationWorkflow
 from workflows.escalation_contracts import AckInput, AckResult, PageStatus
+from workflows.incident import IncidentWorkflow
 
 PAGE_MARKER = "-page-"
+RUNNING_PAGES = f'WorkflowType="{EscalationWorkflow.__name__}" AND ExecutionStatus="Running"'
+RUNNING_INCIDENTS = f'WorkflowType="{IncidentWorkflow.__name__}" AND ExecutionStatus="Running"'
+MAX_INCIDENTS_SEARCHED = 50
+"""How many running incidents an ack naming none looks through to explain a refusal."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,37 @@ class OpenPage:
     status: PageStatus
 
 
+class NoOpenPage(DecisionRejected):
+    """Nothing open paged the person; says which incident paged them last and where it stands."""
+
+    def __init__(
+        self,
+        actor: str,
+        *,
+        incident_id: str | None = None,
+        acked_by: str | None = None,
+        open_for_others: bool = False,
+    ) -> None:
+        self.actor = actor
+        self.incident_id = incident_id
+        self.acked_by = acked_by
+        self.open_for_others = open_for_others
+        super().__init__(self.text())
+
+    def text(self, name: str | None = None) -> str:
+        """The answer, naming whoever acknowledged as `name` (default: their directory id)."""
+        if self.incident_id is None:
+            return "No open page for you."
+        if self.open_for_others:
+            return f"No open page for you; the open pages of {self.incident_id} paged others."
+        if self.acked_by is not None:
+            return (
+                f"No open page for you; {self.incident_id} has no open page, already "
+                f"acknowledged by {name or self.acked_by}."
+            )
+        return f"No open page for you; {self.incident_id} has no open page."
+
+
 def page_of_notification(notification_id: str) -> tuple[str, str] | None:
     """(page workflow id, person) from a notification id `<page>:<purpose>:…:<person>:<channel>`."""
     parts = notification_id.split(":")
@@ -31,25 +72,65 @@ def page_of_notification(notification_id: str) -> tuple[str, str] | None:
     return parts[0], parts[-2]
 
 
+def page_sequence(page_id: str) -> int:
+    """The n of `<incident>-page-<n>[-<chain>]`: an incident's pages in the order they started."""
+    number = page_id.rsplit(PAGE_MARKER, 1)[-1].split("-", 1)[0]
+    return int(number) if number.isdigit() else 0
+
+
+async def incident_pages(client: Client, incident_id: str) -> dict[str, str] | None:
+    """The incident's pages (page id → state), newest first; None when there is no such incident.
+
+    `incident_id` must have the incident id grammar: it addresses a workflow directly.
+    """
+    check_incident_id(incident_id)
+    try:
+        status = await client.get_workflow_handle(incident_id).query(IncidentWorkflow.status)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    except WorkflowQueryFailedError:
+        return None
+    ordered = sorted(status.pages.items(), key=lambda item: page_sequence(item[0]), reverse=True)
+    return dict(ordered)
+
+
+async def page_status(client: Client, page_id: str) -> PageStatus | None:
+    """What a page reports (running or ended), or None if it cannot answer."""
+    try:
+        return await client.get_workflow_handle(page_id).query(EscalationWorkflow.page_status)
+    except (RPCError, WorkflowQueryFailedError):
+        return None
+
+
 async def open_pages(
     client: Client, *, incident_id: str | None = None, person: str | None = None
 ) -> list[OpenPage]:
-    """Running pages, newest first, of one incident and/or that paged one person."""
-    query = f'WorkflowType="{EscalationWorkflow.__name__}" AND ExecutionStatus="Running"'
-    if incident_id:
-        query += f' AND WorkflowId STARTS_WITH "{incident_id}{PAGE_MARKER}"'
-    found: list[tuple[str, OpenPage]] = []
-    async for execution in client.list_workflows(query):
-        try:
-            status = await client.get_workflow_handle(execution.id).query(
-                EscalationWorkflow.page_status
-            )
-        except RPCError:
+    """Running pages, newest first, of one incident and/or that paged one person.
+
+    A string that is not an incident id names no incident, so it has no pages.
+    """
+    if incident_id is not None:
+        if not is_incident_id(incident_id):
+            return []
+        pages = await incident_pages(client, incident_id) or {}
+        candidates = [page for page, state in pages.items() if state == "notifying"]
+    else:
+        candidates = await _running_pages(client)
+    found: list[OpenPage] = []
+    for page_id in candidates:
+        status = await page_status(client, page_id)
+        if status is None or status.state != "notifying" or (person and person not in status.paged):
             continue
-        if status.state != "notifying" or (person and person not in status.paged):
-            continue
-        found.append((execution.start_time.isoformat(), OpenPage(execution.id, status)))
-    return [page for _, page in sorted(found, key=lambda item: item[0], reverse=True)]
+        found.append(OpenPage(page_id, status))
+    return found
+
+
+async def _running_pages(client: Client) -> list[str]:
+    """Every running page, newest first (by start time)."""
+    listed = [(e.start_time, e.id) async for e in client.list_workflows(RUNNING_PAGES)]
+    return [page_id for _, page_id in sorted(listed, reverse=True)]
 
 
 async def ack_page(client: Client, page_id: str, actor: str, channel: str) -> AckResult:
@@ -81,32 +162,52 @@ async def ack_for(
     """Ack the newest open page that paged `actor`.
 
     `incident_id` names the incident exactly (CLI); `incident_contains` is the short id an SMS
-    reply may carry ("ACK 3f9a"). With neither, the newest page wins.
+    reply may carry ("ACK 3f9a"). With neither, the newest page wins. When nothing open paged
+    them, NoOpenPage says which incident paged them last and who acknowledged it.
     """
+    if incident_id is not None:
+        check_incident_id(incident_id)
+        if await incident_pages(client, incident_id) is None:
+            raise UnknownIncident(f"No open incident with id {incident_id!r}.")
     pages = await open_pages(client, incident_id=incident_id)
-    if incident_id and not pages:
-        await _require_incident(client, incident_id)
-        raise DecisionRejected(f"Incident {incident_id!r} has no open page to acknowledge.")
     mine = [
         page
         for page in pages
         if actor in page.status.paged
         and (not incident_contains or incident_contains in page.status.incident_id)
     ]
-    if not mine:
-        where = (
-            f" of {incident_id or incident_contains!r}"
-            if (incident_id or incident_contains)
-            else ""
-        )
-        raise DecisionRejected(f"No open page{where} paged {actor!r}.")
-    return mine[0].id, await ack_page(client, mine[0].id, actor, channel)
+    if mine:
+        return mine[0].id, await ack_page(client, mine[0].id, actor, channel)
+    if incident_id is not None and pages:
+        raise DecisionRejected(f"No open page of {incident_id!r} paged {actor!r}.")
+    raise await _why_none(client, actor, incident_id=incident_id, contains=incident_contains)
 
 
-async def _require_incident(client: Client, incident_id: str) -> None:
-    try:
-        await client.get_workflow_handle(incident_id).describe()
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise UnknownIncident(f"No open incident with id {incident_id!r}.") from None
-        raise
+async def _why_none(
+    client: Client, actor: str, *, incident_id: str | None, contains: str | None
+) -> NoOpenPage:
+    """The refusal for an ack with nothing open: the newest incident whose page woke `actor`."""
+    if incident_id is not None:
+        incidents = [incident_id]
+    else:
+        incidents = await _running_incidents(client, contains)
+    for incident in incidents:
+        pages = await incident_pages(client, incident) or {}
+        statuses = [s for s in [await page_status(client, p) for p in pages] if s is not None]
+        if incident_id is None and not any(actor in s.paged for s in statuses):
+            continue
+        acked_by = next((s.acked_by for s in statuses if s.acked_by is not None), None)
+        others = any(s.state == "notifying" for s in statuses)
+        return NoOpenPage(actor, incident_id=incident, acked_by=acked_by, open_for_others=others)
+    return NoOpenPage(actor)
+
+
+async def _running_incidents(client: Client, contains: str | None) -> list[str]:
+    """Running incidents whose id holds `contains` (filtered here, never in the query), newest
+    first, at most MAX_INCIDENTS_SEARCHED of them."""
+    listed = [
+        (e.start_time, e.id)
+        async for e in client.list_workflows(RUNNING_INCIDENTS)
+        if not contains or contains in e.id
+    ]
+    return [incident for _, incident in sorted(listed, reverse=True)][:MAX_INCIDENTS_SEARCHED]

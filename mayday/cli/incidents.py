@@ -25,6 +25,7 @@ from mayday.cli.common import (
     settings,
 )
 from mayday.cli.layout import WIDE_OPTION, fitted_table, one_line, print_wide
+from mayday.pages import ack_for, page_sequence
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
 from playbooks import PlaybookInvalid
@@ -144,10 +145,7 @@ def _status_view(status: IncidentStatus, *, wide: bool, width: int) -> Table:
     if status.pages:
         row(
             "pages",
-            ", ".join(
-                f"{p.rsplit('-', 2)[-2]}-{p.rsplit('-', 1)[-1]}: {state}"
-                for p, state in status.pages.items()
-            ),
+            ", ".join(f"page {page_sequence(p)}: {state}" for p, state in status.pages.items()),
         )
     if status.unacknowledged:
         row(
@@ -334,8 +332,6 @@ def ack(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Acknowledge the incident's page that reached you; paging stops everywhere."""
-    from mayday.pages import ack_for
-
     current = settings()
     person = actor(who, current)
 

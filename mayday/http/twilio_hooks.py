@@ -21,7 +21,7 @@ from mayday.hooks.auth import is_loopback
 from mayday.http.hooks import Unsigned
 from mayday.http.temporal_link import TemporalLink
 from mayday.incidents import IncidentError
-from mayday.pages import ack_for, ack_page, page_of_notification
+from mayday.pages import NoOpenPage, ack_for, ack_page, page_of_notification
 from mayday.settings import Settings
 from playbooks import Playbook
 from workflows.escalation import EscalationWorkflow
@@ -100,6 +100,7 @@ def register_twilio_hooks(
     """Add `/hooks/twilio/{sms,voice,status}`."""
     signature = TwilioSignature(settings, unsigned)
     phones = phone_directory(playbook)
+    names = {person.id: person.name for person in playbook.directory.people.values()}
     opt_outs = OptOutRegistry.in_data_dir(settings.data_dir)
 
     async def signed_form(request: Request) -> dict[str, str] | None:
@@ -129,6 +130,10 @@ def register_twilio_hooks(
         try:
             client = await link.client()
             page_id, _ = await ack_for(client, person, "sms", incident_contains=short)
+        except NoOpenPage as err:
+            # The page that texted them may have ended: say where the incident stands.
+            name = names.get(err.acked_by or "")
+            return twiml(f"<Message>{escape(err.text(name))}</Message>")
         except IncidentError as err:
             return twiml(f"<Message>{escape(str(err))}</Message>")
         except (RPCError, RuntimeError):

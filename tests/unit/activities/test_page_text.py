@@ -53,3 +53,63 @@ def test_page_without_severity_falls_back_to_plain_text() -> None:
     )
     assert page.body.startswith("PAGE (level 1): Checkout errors above 5%")
     assert notice.body.startswith("Handled by Ben Second: Checkout errors above 5%")
+
+
+def test_page_sms_reads_the_title_once_in_one_segment() -> None:
+    # The workflow's summary leads with severity and service, which the template prints itself.
+    summary = "SEV2 Checkout: Checkout errors above 5%"
+    text = page_text(paging_playbook(), _request(summary=summary))
+    assert text.body.count("Checkout errors above 5%") == 1
+    assert "SEV2 Checkout:" not in text.body
+    assert len(text.body) <= 160
+
+
+def test_page_voice_reads_the_title_once() -> None:
+    summary = "SEV2 checkout: Checkout errors above 5%"
+    text = page_text(paging_playbook(), _request(summary=summary, channel="voice"))
+    assert text.body.count("Checkout errors above 5%") == 1
+
+
+def _stand_down(channel: str) -> NotifyRequest:
+    return _request(
+        purpose="stand-down",
+        channel=channel,
+        level=0,
+        summary="SEV2 Checkout: Checkout errors above 5%",
+        notification_id=f"inc-1-page-1:stand-down:0:1:ada-first:{channel}",
+    )
+
+
+def test_stand_down_sms_says_resolved_and_nothing_to_do() -> None:
+    text = page_text(paging_playbook(), _stand_down("sms"))
+    assert text.body.startswith("Stand down:")
+    assert "Checkout errors above 5%" in text.body and "resolved" in text.body
+    assert "No action needed" in text.body and "ACK" not in text.body
+    assert len(text.body) <= 160
+
+
+def test_stand_down_voice_is_spoken_without_a_keypress() -> None:
+    text = page_text(paging_playbook(), _stand_down("voice"))
+    assert text.voice_text == text.body
+    assert "resolved" in text.body and "No action is needed" in text.body
+    assert "Press 1" not in text.body
+
+
+def test_stand_down_email_has_a_resolved_subject() -> None:
+    text = page_text(paging_playbook(), _stand_down("email"))
+    assert text.subject == "RESOLVED [SEV2] Checkout errors above 5%"
+    assert "is resolved" in text.body and "No action is needed" in text.body
+
+
+def test_stand_down_without_the_template_is_plain_text() -> None:
+    playbook = paging_playbook()
+    bare = playbook.model_copy(
+        update={"templates": {k: v for k, v in playbook.templates.items() if k != "page_stand_down"}}
+    )
+    sms = page_text(bare, _stand_down("sms"))
+    voice = page_text(bare, _stand_down("voice"))
+    email = page_text(bare, _stand_down("email"))
+    expected = "Stand down: SEV2 Checkout: Checkout errors above 5% is resolved. No action needed."
+    assert sms.body == expected and sms.subject is None
+    assert voice.voice_text == expected
+    assert email.subject == "Resolved: SEV2 Checkout: Checkout errors above 5%"
