@@ -209,8 +209,18 @@ class IncidentState(BaseModel):
         default_factory=dict,
         description="Alert fingerprint to when it last fired (source time where given).",
     )
+    ended_at: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="Alert fingerprint to when it last resolved (source time where given).",
+    )
     deliveries: list[str] = Field(default_factory=list, description="Recent delivery ids.")
     pages: dict[str, str] = Field(default_factory=dict, description="Page id to its state.")
+    page_targets: dict[str, str] = Field(
+        default_factory=dict, description='Page id to what it pages ("role:incident_commander").'
+    )
+    declaration_paged: bool = Field(
+        default=False, description="The pages a declaration calls for have been started."
+    )
     page_sequence: int = Field(default=0, description="Pages started over every run.")
     unacknowledged: bool = False
     late_alerts: list[AlertDelivery] = Field(default_factory=list)

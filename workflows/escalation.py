@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.escalation_contracts import (
@@ -28,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
         LevelMember,
         NotifyRequest,
         NotifyResult,
+        PageAcked,
+        PageEnded,
         PageEvent,
         PageOutcome,
         PageState,
@@ -71,9 +73,41 @@ class EscalationWorkflow:
         self._paged: dict[str, list[ChannelKind]] = {}
         self._events: list[PageEvent] = []
         self._deliveries: dict[str, DeliveryStatus] = {}
+        self._cancelled = False
+        self._reports: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, inp: EscalationInput) -> PageStatus:
+        if not inp.report:
+            return await self._page(inp)
+        try:
+            status = await self._page(inp)
+        except asyncio.CancelledError:
+            # The incident resolved or closed: it still gets every step this page took.
+            self._cancelled = True
+            self._event(self._level, "cancelled")
+            await asyncio.gather(*self._reports)
+            await self._report("page_ended", PageEnded(page_id=self._id(), status=self._status()))
+            raise
+        await asyncio.gather(*self._reports)
+        await self._report("page_ended", PageEnded(page_id=self._id(), status=status))
+        return status
+
+    @staticmethod
+    def _id() -> str:
+        return workflow.info().workflow_id
+
+    async def _report(self, signal: str, payload: PageAcked | PageEnded) -> None:
+        """Tell the incident by its workflow id, which reaches its newest run."""
+        try:
+            await workflow.get_external_workflow_handle(self._input.incident_id).signal(
+                signal, payload
+            )
+        except FailureError:
+            # The incident has closed; its record ends where it ended.
+            self._event(self._level, "failed", detail=f"incident did not take {signal}")
+
+    async def _page(self, inp: EscalationInput) -> PageStatus:
         self._publish()
         policy = inp.policy
         for round_number in range(1, policy.repeat + 2):
@@ -114,6 +148,16 @@ class EscalationWorkflow:
         self._ack = AckResult(acked_by=inp.actor, at=workflow.now(), level=self._level)
         self._ack_via = inp.channel
         self._event(self._level, "acked", person=inp.actor, channel=inp.channel)
+        if self._input.report:
+            # The incident learns of the ack now, not after the handled-by notices.
+            acked = PageAcked(
+                page_id=self._id(),
+                acked_by=inp.actor,
+                at=self._ack.at,
+                via=inp.channel,
+                level=self._level,
+            )
+            self._reports.append(asyncio.create_task(self._report("page_acked", acked)))
         self._publish()
         return self._ack
 
@@ -236,6 +280,9 @@ class EscalationWorkflow:
     ) -> bool:
         """Try the person's channels in preference order until one is accepted."""
         remaining = list(member.channels)
+        if self._input.urgency == "low":
+            # A low-urgency page never rings a phone.
+            remaining = [channel for channel in remaining if channel != "voice"]
         purpose = "ack-notice" if notice else "page"
         while remaining:
             if not notice and self._ack is not None:
@@ -354,6 +401,8 @@ class EscalationWorkflow:
     def _state(self) -> PageState:
         if self._ack is not None:
             return "acked"
+        if self._cancelled:
+            return "cancelled"
         return "exhausted" if self._exhausted else "notifying"
 
     def _publish(self) -> None:

@@ -123,7 +123,7 @@ async def test_incident_pages_the_on_call_and_cli_ack_tells_everyone(
     async def acknowledged() -> None:
         status = await incidents.status(client, incident_id)
         assert set(status.pages.values()) == {"acked"}
-        assert status.timeline[-1].kind == "ack" and primary in status.timeline[-1].text
+        assert any(e.kind == "ack" and primary in e.text for e in status.timeline)
 
     await assert_eventually(acknowledged, timeout=15)
 
@@ -154,7 +154,7 @@ async def test_unacknowledged_page_climbs_to_the_backup_after_the_scaled_timeout
         notices = [e for e in outbox_for(settings, incident_id) if e["purpose"] == "ack-notice"]
         assert sorted(e["to"]["person"] for e in notices) == sorted([primary, backup])
         status = await incidents.status(client, incident_id)
-        assert status.timeline[-1].kind == "ack" and backup in status.timeline[-1].text
+        assert any(e.kind == "ack" and backup in e.text for e in status.timeline)
 
     await assert_eventually(everyone_told, timeout=15)
 

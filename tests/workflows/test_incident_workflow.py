@@ -203,10 +203,14 @@ async def test_reopen_is_recorded_and_needs_a_reopenable_phase(
             IncidentWorkflow.resolve, Resolve(actor=actor, note="rolled back")
         ),
     )
-    status = await incidents.decide(client, incident_id, reopen("errors are back"))  # type: ignore[arg-type]
-    assert status.phase is Phase.INVESTIGATING
-    assert status.timeline[-1].kind == "reopened"
-    assert "errors are back" in status.timeline[-1].text
+    decided = await incidents.decide(client, incident_id, reopen("errors are back"))  # type: ignore[arg-type]
+    assert decided.phase is Phase.INVESTIGATING
+    assert "errors are back" in decided.text
+    status = await recorded(client, incident_id)
+    reopened = next(e for e in reversed(status.timeline) if e.kind == "reopened")
+    assert "errors are back" in reopened.text
+    # A resolved incident that reopens pages its team again.
+    assert len(status.pages) == 2
 
 
 async def test_decisions_on_an_unknown_incident_fail_clearly(client: Client) -> None:
