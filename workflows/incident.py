@@ -619,43 +619,67 @@ class IncidentWorkflow(LegacyPaging):
         """Record what changed in a delivery (new, re-fired or resolved alerts); True if any."""
         s = self._s
         s.deliveries = [*s.deliveries[-(SEEN_DELIVERIES - 1) :], delivery.delivery_id]
-        changed, lines, refired = 0, 0, False
+        lines: list[str] = []
+        refired, changed = False, False
         for item in delivery.alerts:
             previous = s.alerts.get(item.fingerprint)
-            if previous == item.status.value or (
-                self._long_lived and self._stale(item, delivery.received_at)
-            ):
+            if self._long_lived and self._stale(item, delivery.received_at):
                 continue
-            s.alerts[item.fingerprint] = item.status.value
-            changed += 1
-            text = None
             if item.status is AlertStatus.FIRING:
-                s.fired_at[item.fingerprint] = item.starts_at or delivery.received_at
-                s.last_fired = workflow.now()
-                again = " again" if previous == AlertStatus.RESOLVED.value else ""
-                text = f"Alert firing{again}: {item.title}"
-                refired = refired or bool(again) or s.phase is Phase.RESOLVED
+                episode = self._new_episode(item, previous)
+                self._note_firing(item, delivery.received_at)
+                if not episode:
+                    continue
+                again = " again" if previous is not None else ""
+                lines.append(f"Alert firing{again}: {item.title}")
+                refired = refired or s.phase is Phase.RESOLVED
                 if self._long_lived:
                     self._raise_for_alert(item, delivery.source)
-            elif previous is not None:
+            elif previous == AlertStatus.FIRING.value:
                 s.ended_at[item.fingerprint] = item.ends_at or delivery.received_at
-                text = f"Alert resolved: {item.title}"
-            if text is not None:
-                lines += 1
-                if lines <= ALERT_LINES_PER_DELIVERY:
-                    self._record(delivery.source, "alert", text)
-        if lines > ALERT_LINES_PER_DELIVERY:
+                lines.append(f"Alert resolved: {item.title}")
+            elif previous is not None or self._long_lived:
+                # Already resolved, or (since Step 5) a resolve of an alert never seen firing.
+                continue
+            s.alerts[item.fingerprint] = item.status.value
+            changed = True
+        for text in lines[:ALERT_LINES_PER_DELIVERY]:
+            self._record(delivery.source, "alert", text)
+        if len(lines) > ALERT_LINES_PER_DELIVERY:
             self._record(
                 delivery.source,
                 "alert",
-                f"…and {lines - ALERT_LINES_PER_DELIVERY} more alert changes in this delivery "
-                f"({len(s.alerts)} alerts in all).",
+                f"…and {len(lines) - ALERT_LINES_PER_DELIVERY} more alert changes in this "
+                f"delivery ({len(s.alerts)} alerts in all).",
             )
         if refired and s.phase is Phase.RESOLVED and self._long_lived:
             self._recur(delivery)
         if changed:
             self._quiet_changed = True
-        return changed > 0
+        return changed
+
+    def _new_episode(self, item: Alert, previous: str | None) -> bool:
+        """Whether a firing alert is news: first seen, firing after a resolve, or re-fired.
+
+        An alert still on record as firing counts again once its source gives a later start
+        (a new episode), or, for sources without timestamps, once the incident was resolved.
+        """
+        if previous != AlertStatus.FIRING.value:
+            return True
+        if not self._long_lived:
+            return False
+        known = self._s.fired_at.get(item.fingerprint)
+        if item.starts_at is not None:
+            return known is not None and item.starts_at > known
+        return self._s.phase is Phase.RESOLVED
+
+    def _note_firing(self, item: Alert, received_at: datetime) -> None:
+        s = self._s
+        s.last_fired = workflow.now()
+        known = s.fired_at.get(item.fingerprint)
+        fired = item.starts_at or received_at
+        if known is None or fired > known:
+            s.fired_at[item.fingerprint] = fired
 
     def _stale(self, item: Alert, received_at: datetime) -> bool:
         """A delivery older than what the incident already knows of this alert changes nothing."""
