@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import CliResult, run_cli_async
+from tests.helpers import CliResult, assert_eventually, run_cli_async
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -117,18 +117,37 @@ async def test_decisions_through_the_cli(
         env=env,
     )
     assert raised.code == 0, raised.stderr
-    assert json.loads(raised.stdout)["severity"] == "SEV1"
+    # A decision answers what it did, not the whole incident.
+    assert json.loads(raised.stdout) == {
+        "id": incident_id,
+        "severity": "SEV1",
+        "phase": "identified",
+        "text": "Severity SEV2 → SEV1 (spreading)",
+        "page_id": None,
+    }
     # The last --as is remembered in the data dir, as `git config user.name` would be.
     resolved = await run_cli_async("resolve", incident_id, "--note", "rolled back", env=env)
     assert resolved.code == 0, resolved.stderr
-    timeline = json.loads((await run_cli_async("timeline", incident_id, "--json", env=env)).stdout)[
-        "timeline"
-    ]
-    decisions = [e for e in timeline if e["kind"] != "page"]
-    assert [e["kind"] for e in decisions][-3:] == ["phase", "severity", "resolved"]
-    assert decisions[-1]["actor"] == people[1]
-    # Resolving stops the page that was still waiting for an ack.
-    assert timeline[-1]["kind"] == "page" and "stopped" in timeline[-1]["text"]
+
+    async def stopped_and_stood_down() -> None:
+        shown = await run_cli_async("timeline", incident_id, "--json", env=env)
+        timeline = json.loads(shown.stdout)["timeline"]
+        decisions = [e for e in timeline if e["kind"] != "page"]
+        assert [e["kind"] for e in decisions][-3:] == ["phase", "severity", "resolved"]
+        assert decisions[-1]["actor"] == people[1]
+        # Resolving stops the page that was still waiting for an ack, and whoever it woke
+        # is told to stand down.
+        after = timeline[[e["kind"] for e in timeline].index("resolved") + 1 :]
+        assert any(e["kind"] == "page" and "stopped" in e["text"] for e in after)
+        outbox = await run_cli_async("outbox", "--incident", incident_id, "--json", env=env)
+        sent = [json.loads(line) for line in outbox.stdout.splitlines()]
+        stand_downs = [e for e in sent if e["purpose"] == "stand-down"]
+        assert stand_downs, sent
+        for notice in stand_downs:
+            assert "Stand down:" in notice["body"], notice
+            assert "Checkout errors" in notice["body"] and "resolved" in notice["body"]
+
+    await assert_eventually(stopped_and_stood_down, timeout=20)
 
 
 @pytest.mark.parametrize(

@@ -104,7 +104,9 @@ def test_stand_down_email_has_a_resolved_subject() -> None:
 def test_stand_down_without_the_template_is_plain_text() -> None:
     playbook = paging_playbook()
     bare = playbook.model_copy(
-        update={"templates": {k: v for k, v in playbook.templates.items() if k != "page_stand_down"}}
+        update={
+            "templates": {k: v for k, v in playbook.templates.items() if k != "page_stand_down"}
+        }
     )
     sms = page_text(bare, _stand_down("sms"))
     voice = page_text(bare, _stand_down("voice"))
