@@ -15,6 +15,7 @@ from workflows import search_attributes as sa
 from workflows.contracts import (
     ChangePhase,
     ChangeSeverity,
+    Decided,
     Declaration,
     IncidentStatus,
     PlaybookSnapshot,
@@ -41,7 +42,7 @@ async def recorded(client: Client, incident_id: str) -> IncidentStatus:
     return await client.get_workflow_handle(incident_id).query(IncidentWorkflow.status)
 
 
-async def _phase(client: Client, incident_id: str, phase: Phase, actor: str) -> IncidentStatus:
+async def _phase(client: Client, incident_id: str, phase: Phase, actor: str) -> Decided:
     return await incidents.decide(
         client,
         incident_id,
