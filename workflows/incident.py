@@ -132,6 +132,7 @@ class IncidentWorkflow(LegacyPaging):
         self._signals = 0
         self._published: dict[str, str] = {}
         self._quiet_changed = False
+        self._cancelling: set[str] = set()
         LegacyPaging.__init__(self)
         if self._continued:
             self._s.runs += 1
@@ -315,7 +316,8 @@ class IncidentWorkflow(LegacyPaging):
         """Start a page workflow (a child that outlives this run) and return its id."""
         self._s.page_sequence += 1
         info = workflow.info()
-        chain = info.first_execution_run_id.replace("-", "")[:6]
+        # Run ids are UUIDv7: their head is a timestamp, their tail is random.
+        chain = info.first_execution_run_id.replace("-", "")[-6:]
         page_id = f"{info.workflow_id}-page-{self._s.page_sequence}-{chain}"
         urgency = "low" if self._urgency() == "low" else "high"
         page = EscalationInput(
@@ -406,7 +408,8 @@ class IncidentWorkflow(LegacyPaging):
             self._stop_legacy_pages()
             return
         for page_id, state in self._s.pages.items():
-            if state == "notifying":
+            if state == "notifying" and page_id not in self._cancelling:
+                self._cancelling.add(page_id)
                 self._tasks.append(asyncio.create_task(self._cancel_page(page_id)))
 
     async def _cancel_page(self, page_id: str) -> None:

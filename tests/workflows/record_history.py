@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from mayday import incidents
@@ -19,7 +21,7 @@ from mayday.settings import Settings
 from worker.client import DATA_CONVERTER
 from worker.run import Workers
 from workflows.alerts import Alert, AlertDelivery, AlertStatus
-from workflows.contracts import ChangePhase, ChangeSeverity, Declaration, Reopen, Resolve
+from workflows.contracts import ChangePhase, Declaration, Reopen, Resolve
 from workflows.incident import IncidentWorkflow
 from workflows.phases import Phase
 from workflows.search_attributes import ALL
@@ -51,15 +53,14 @@ async def main() -> None:
                 frozen,
             )
             handle = env.client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
-            pages: list[OpenPage] = []
-            while not pages:
-                pages = await open_pages(env.client, incident_id=incident_id)
+            pages = await _open_pages(env.client, incident_id)
             await ack_page(env.client, pages[0].id, pages[0].status.paged[0], "cli")
             firing = Alert(
                 source="alertmanager",
                 fingerprint="fp1",
                 status=AlertStatus.FIRING,
                 title="Checkout 5xx",
+                severity="SEV2",
             )
             now = datetime.now(UTC)
             await handle.signal(
@@ -69,35 +70,57 @@ async def main() -> None:
                 ),
             )
             await handle.execute_update(
-                IncidentWorkflow.change_severity, ChangeSeverity(severity="SEV2", actor=actor)
-            )
-            await handle.execute_update(
                 IncidentWorkflow.change_phase, ChangePhase(phase=Phase.IDENTIFIED, actor=actor)
+            )
+            await handle.execute_update(IncidentWorkflow.resolve, Resolve(actor=actor))
+            # The alert fires again: the incident recurs and pages the team with a new page.
+            again = firing.model_copy(update={"starts_at": now + timedelta(minutes=5)})
+            await handle.signal(
+                IncidentWorkflow.alert,
+                AlertDelivery(
+                    delivery_id="d2", source="alertmanager", alerts=[again], received_at=now
+                ),
+            )
+            await _open_pages(env.client, incident_id)
+            resolved = firing.model_copy(update={"status": AlertStatus.RESOLVED})
+            await handle.signal(
+                IncidentWorkflow.alert,
+                AlertDelivery(
+                    delivery_id="d3",
+                    source="alertmanager",
+                    alerts=[resolved],
+                    received_at=now + timedelta(minutes=10),
+                ),
             )
             await handle.execute_update(IncidentWorkflow.resolve, Resolve(actor=actor))
             await handle.execute_update(
                 IncidentWorkflow.reopen, Reopen(actor=actor, reason="errors back")
             )
-            resolved = firing.model_copy(update={"status": AlertStatus.RESOLVED})
-            await handle.signal(
-                IncidentWorkflow.alert,
-                AlertDelivery(
-                    delivery_id="d2", source="alertmanager", alerts=[resolved], received_at=now
-                ),
-            )
             await handle.execute_update(IncidentWorkflow.resolve, Resolve(actor=actor))
             await handle.execute_update(
                 IncidentWorkflow.change_phase, ChangePhase(phase=Phase.CLOSED, actor=actor)
             )
-            await handle.result()
-            page = env.client.get_workflow_handle(f"{incident_id}-page-1")
-            histories = [await handle.fetch_history(), await page.fetch_history()]
+            final = await handle.result()
+            histories = [await handle.fetch_history()]
+            for page_id in final.pages:
+                page = env.client.get_workflow_handle(page_id)
+                with contextlib.suppress(WorkflowFailureError):
+                    await page.result()  # cancelled pages end as cancelled
+                histories.append(await page.fetch_history())
     OUT.mkdir(exist_ok=True)
     for history in histories:
         # The replayer needs the workflow id, and page ids derive from it: name files by id.
         path = OUT / f"{history.workflow_id}.json"
         path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
         print(path)  # noqa: T201
+
+
+async def _open_pages(client: Client, incident_id: str) -> list[OpenPage]:
+    pages: list[OpenPage] = []
+    while not pages:
+        pages = await open_pages(client, incident_id=incident_id)
+        await asyncio.sleep(0.1)
+    return pages
 
 
 if __name__ == "__main__":
