@@ -228,11 +228,8 @@ def _decide(incident_id: str, current: Settings, what: str, send: Any, as_json: 
     if as_json:
         print_json(result)
     elif what:
-        console.print(
-            f"{incident_id}: {what} — now {result.severity}, {result.phase.value}.",
-            highlight=False,
-            markup=False,
-        )
+        # One line however narrow the terminal: scripts and grep read it whole.
+        typer.echo(f"{incident_id}: {what} — now {result.severity}, {result.phase.value}.")
     return result
 
 
@@ -387,8 +384,4 @@ def page(
         as_json,
     )
     if not as_json:
-        console.print(
-            f"{incident_id}: paging {target} ({result.page_id or 'no page started'})",
-            highlight=False,
-            markup=False,
-        )
+        typer.echo(f"{incident_id}: paging {target} ({result.page_id or 'no page started'})")

@@ -26,7 +26,7 @@ async def _declare(env: dict[str, str], person: str) -> str:
 async def test_page_a_person_prints_the_page_and_texts_them(
     cli_settings_env: dict[str, str], people: list[str]
 ) -> None:
-    env = cli_settings_env
+    env = {**cli_settings_env, "COLUMNS": "80"}  # the confirmation stays on one line
     incident_id = await _declare(env, people[0])
     result = await run_cli_async(
         "page", incident_id, "--person", PERSON, "--reason", "payments look odd",
