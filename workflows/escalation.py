@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ResolvedLevel,
         ResolveLevelRequest,
     )
-    from workflows.incident import rejected
+    from workflows.incident_core import rejected
 
 EXTERNAL_ACK_DOORS = frozenset({"pagerduty"})
 """Doors whose ack stands for a person we did not page (someone acked in PagerDuty)."""

@@ -64,7 +64,7 @@ class LegacyPaging:
             self._continue_with_late_alerts()
         return self._status()
 
-    def _stop_legacy_pages(self: _Incident) -> None:
+    def _stop_legacy_pages(self) -> None:
         for task in self._page_tasks:
             if not task.done():
                 task.cancel()
