@@ -24,7 +24,7 @@ from mayday.http.app import create_app
 from mayday.pages import ack_for, open_pages
 from mayday.settings import Settings
 from tests.e2e.test_paging import on_call, outbox_for
-from tests.helpers import assert_eventually
+from tests.helpers import assert_eventually, run_cli_async
 from workflows.contracts import ChangePhase, Declaration, PlaybookSnapshot, Resolve
 from workflows.incident import IncidentWorkflow
 from workflows.phases import Phase
@@ -229,3 +229,42 @@ async def test_the_next_incident_after_close_pages_with_new_ids(
     [page_id] = status.pages
     assert sent[1].startswith(page_id + ":") and not sent[0].startswith(page_id + ":")
     assert any(primary in entry.text and "paged" in entry.text for entry in status.timeline)
+
+
+async def test_paging_the_business_lead_on_demand_escalates_until_acked(
+    client: Client, settings: Settings, playbook: PlaybookSnapshot, cli_settings_env: dict[str, str]
+) -> None:
+    lead, backup = on_call("business-leads")
+    decl = Declaration(
+        service="payments", severity="SEV2", title="Refunds failing", actor=playbook.people[0]
+    )
+    incident_id = await incidents.declare(client, settings, decl, playbook)
+    paged = await run_cli_async(
+        "page", incident_id, "--role", "business_lead", "--reason", "customers calling",
+        "--as", playbook.people[0], env=cli_settings_env,
+    )  # fmt: skip
+    assert paged.code == 0, paged.stderr
+    page_id = paged.last_line.rsplit("(", 1)[1].rstrip(")")
+
+    async def both_slots_paged() -> None:
+        lines = [
+            line for line in outbox_for(settings, incident_id) if line["id"].startswith(page_id)
+        ]
+        assert {lead, backup} <= {line["to"]["person"] for line in lines}
+
+    await assert_eventually(both_slots_paged, timeout=15)
+    acked = await run_cli_async("ack", incident_id, "--as", lead, env=cli_settings_env)
+    assert acked.code == 0, acked.stderr
+
+    async def stopped() -> None:
+        status = await incidents.status(client, incident_id)
+        assert status.pages[page_id] == "acked"
+        assert any(e.kind == "ack" and lead in e.text for e in status.timeline)
+        notices = [
+            line["to"]["person"]
+            for line in outbox_for(settings, incident_id)
+            if line["purpose"] == "ack-notice" and line["id"].startswith(page_id)
+        ]
+        assert sorted(notices) == sorted({lead, backup})
+
+    await assert_eventually(stopped, timeout=15)
