@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,8 +24,10 @@ from mayday.alert_intake import incident_id_for
 from mayday.http.app import create_app
 from mayday.pages import ack_for, open_pages
 from mayday.settings import Settings
-from tests.e2e.test_paging import on_call, outbox_for
+from tests.e2e.test_paging import on_call, outbox_for, phone_of
+from tests.fakes import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, FakeTwilio
 from tests.helpers import assert_eventually, run_cli_async
+from worker.run import Workers
 from workflows.contracts import ChangePhase, Declaration, PlaybookSnapshot, Resolve
 from workflows.incident import IncidentWorkflow
 from workflows.phases import Phase
@@ -268,3 +271,51 @@ async def test_paging_the_business_lead_on_demand_escalates_until_acked(
         assert sorted(notices) == sorted({lead, backup})
 
     await assert_eventually(stopped, timeout=15)
+
+
+async def test_with_twilio_the_next_incident_after_close_sends_new_requests(
+    client: Client, settings: Settings, playbook: PlaybookSnapshot, tmp_path: Path
+) -> None:
+    primary, _ = on_call()
+    run = uuid.uuid4().hex[:6]
+    with FakeTwilio() as twilio:
+        texting = settings.model_copy(
+            update={
+                "task_queue": f"twilio-{run}",
+                "page_task_queue": f"twilio-pages-{run}",
+                "data_dir": tmp_path,
+                "sms_provider": "twilio",
+                "twilio_account_sid": TEST_ACCOUNT_SID,
+                "twilio_auth_token": SecretStr(TEST_AUTH_TOKEN),
+                "twilio_base_url": twilio.url,
+                "twilio_from": "+15005550006",
+                "hook_secret": SecretStr(SECRET),
+            }
+        )
+
+        async def factory() -> Client:
+            return client
+
+        transport = httpx.ASGITransport(app=create_app(texting, factory))
+        async with (
+            Workers(client, texting),
+            httpx.AsyncClient(transport=transport, base_url="http://mayday.test") as http,
+        ):
+            name = f"CheckoutTwilio{uuid.uuid4().hex[:8]}"
+            [incident_id] = await post(http, alert_body(name, "firing", starts=T0))
+            number = phone_of(primary)
+
+            async def texted(count: int) -> None:
+                assert len([m for m in twilio.messages if m.to == number]) == count
+
+            await assert_eventually(lambda: texted(1), timeout=15)
+            actor = playbook.people[0]
+            await decide_as(client, incident_id, IncidentWorkflow.resolve, Resolve(actor=actor))
+            await decide_as(
+                client,
+                incident_id,
+                IncidentWorkflow.change_phase,
+                ChangePhase(phase=Phase.CLOSED, actor=actor),
+            )
+            await post(http, alert_body(name, "firing", starts=T0 + timedelta(days=1)))
+            await assert_eventually(lambda: texted(2), timeout=15)
