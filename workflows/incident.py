@@ -16,7 +16,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
-    from workflows.alerts import AlertBatch, AlertDelivery, AlertStatus
+    from workflows.alerts import AlertBatch, AlertDelivery
     from workflows.contracts import (
         SYSTEM_ACTOR,
         ChangePhase,
@@ -149,9 +149,7 @@ class IncidentWorkflow(IncidentAlerts):
 
     async def _continue(self) -> None:
         await self._drain()
-        following = self._input.model_copy(
-            update={"state": self._s, "pending_alerts": [], "first_level": None}
-        )
+        following = self._input.model_copy(update={"state": self._s, "pending_alerts": []})
         workflow.continue_as_new(following, search_attributes=initial_search_attributes(following))
 
     def _continue_with_late_alerts(self) -> None:
@@ -167,6 +165,7 @@ class IncidentWorkflow(IncidentAlerts):
             # A new incident under the same id: fresh state, but page ids keep counting.
             state = fresh_state(following)
             state.page_sequence = self._s.page_sequence
+            state.runs = 0  # the next run counts itself as this incident's first
             state.timeline = [
                 self._entry(
                     first.source, "declared", f"{decl.severity} on {decl.service}: {decl.title}"
@@ -188,8 +187,7 @@ class IncidentWorkflow(IncidentAlerts):
             return None
         if playbook.quiet_close_after is None or s.severity in playbook.postmortem_severities:
             return None
-        if any(status == AlertStatus.FIRING.value for status in s.alerts.values()):
-            return None
+        # Quiet means no alert fired again since: sources that never send a resolve still close.
         quiet_since = max(s.resolved_at, s.last_fired or s.resolved_at)
         return quiet_since + playbook.quiet_close_after * self._input.time_scale
 

@@ -243,7 +243,7 @@ class IncidentPaging(IncidentCore):
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: "notifying" not in self._s.pages.values(),
-                timeout=PAGE_REPORT_GRACE * self._input.time_scale,
+                timeout=PAGE_REPORT_GRACE,
                 timeout_summary="pages report their last steps",
             )
 
