@@ -146,6 +146,7 @@ async def storm(
     n: int,
     concurrency: int,
     seen: set[str] | None = None,
+    phase_timeout: float = 600,
 ) -> dict[str, Any]:
     """Fire n posts with at most `concurrency` in flight; latency per accepted post."""
     latencies: list[float] = []
@@ -153,16 +154,21 @@ async def storm(
     kinds: dict[str, int] = {}
     incidents: set[str] = set() if seen is None else seen
     queue = iter(range(n))
+    deadline = time.monotonic() + phase_timeout
 
     async def worker() -> None:
         nonlocal errors
         connection = Connection(port, headers)
         try:
             for i in queue:
+                if time.monotonic() > deadline:
+                    errors += 1
+                    kinds["unsent"] = kinds.get("unsent", 0) + 1
+                    continue
                 body = json.dumps(body_for(i)).encode()
                 began = time.perf_counter()
                 try:
-                    status, answer = await asyncio.wait_for(connection.post(path_for(i), body), 60)
+                    status, answer = await asyncio.wait_for(connection.post(path_for(i), body), 30)
                 except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as err:
                     errors += 1
                     kinds[type(err).__name__] = kinds.get(type(err).__name__, 0) + 1
@@ -241,6 +247,9 @@ async def main() -> None:
     parser.add_argument("--keys", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="500 webhooks, for a smoke run")
+    parser.add_argument(
+        "--phase-timeout", type=float, default=300, help="stop posting after this many seconds"
+    )
     args = parser.parse_args()
     n = 500 if args.quick else args.webhooks
     run = uuid.uuid4().hex[:6]
@@ -288,6 +297,7 @@ async def main() -> None:
                 headers,
                 n,
                 args.concurrency,
+                phase_timeout=args.phase_timeout,
             )
             incident_ids: set[str] = set()
             mayday = await storm(
@@ -298,6 +308,7 @@ async def main() -> None:
                 n,
                 args.concurrency,
                 incident_ids,
+                phase_timeout=args.phase_timeout,
             )
             mayday["server_handoff_mean_ms"] = await handoff_mean_ms(
                 f"http://127.0.0.1:{mayday_port}/metrics"
@@ -316,7 +327,12 @@ async def main() -> None:
             for proc in procs:
                 proc.terminate()
             for proc in procs:
-                proc.wait(10)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    # A worker still draining a backlog of tasks; its figures are in.
+                    proc.kill()
+                    proc.wait(10)
 
     print(f"webhooks={n} keys={args.keys} concurrency={args.concurrency}")
     for name, figures in (("mayday /hooks/alertmanager", mayday), ("bare signal-with-start", bare)):

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +33,8 @@ MIRROR_PREFIX = "mayday:"
 SIGNAL_LIMIT = "exceeded workflow execution limit for signal events"
 SIGNAL_RPC_TIMEOUT = timedelta(seconds=10)
 """A signal never waits longer than a sender's budget; a hung one would block its key."""
+KNOWN_RUNNING = 10_000
+"""Incident ids remembered as running, to signal them without a start request."""
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _keys = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -127,6 +129,7 @@ class HandOff:
         self._snapshot = snapshot
         self._connect = connect
         self.commit: GroupCommit[Opening] = GroupCommit(self._send)
+        self._running: OrderedDict[str, None] = OrderedDict()
 
     async def __call__(self, source: str, delivery_id: str, alerts: list[Alert]) -> Intake:
         """Signal each routed group of alerts into its incident, starting it when firing.
@@ -208,12 +211,25 @@ class HandOff:
         client = await self._connect()
         payload = AlertBatch(deliveries=[item.delivery for item in batch])
         opening = next((item.opening for item in batch if item.opening is not None), None)
-        if opening is None:
-            return await _signal_if_open(client, incident_id, payload)
+        if opening is None or incident_id in self._running:
+            # A plain signal spares Temporal the start request; only a closed run needs one.
+            if await _signal_if_open(client, incident_id, payload):
+                self._remember(incident_id)
+                return True
+            self._running.pop(incident_id, None)
+            if opening is None:
+                return False
         await _signal_with_start(
             client, self._settings, self._snapshot, opening, incident_id, payload
         )
+        self._remember(incident_id)
         return True
+
+    def _remember(self, incident_id: str) -> None:
+        self._running[incident_id] = None
+        self._running.move_to_end(incident_id)
+        if len(self._running) > KNOWN_RUNNING:
+            self._running.popitem(last=False)
 
 
 async def _signal_with_start(
