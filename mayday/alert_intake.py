@@ -128,7 +128,9 @@ class HandOff:
         self._playbook = playbook
         self._snapshot = snapshot
         self._connect = connect
-        self.commit: GroupCommit[Opening] = GroupCommit(self._send)
+        self.commit: GroupCommit[Opening] = GroupCommit(
+            self._send, linger=settings.hook_batch_linger_seconds
+        )
         self._running: OrderedDict[str, None] = OrderedDict()
 
     async def __call__(self, source: str, delivery_id: str, alerts: list[Alert]) -> Intake:

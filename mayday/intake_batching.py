@@ -111,8 +111,10 @@ class GroupCommit(Generic[Opening]):
         *,
         max_bytes: int = MAX_SIGNAL_BYTES,
         max_deliveries: int = MAX_BATCH_DELIVERIES,
+        linger: float = 0.0,
     ) -> None:
         self._send = send
+        self._linger = linger
         self._max_bytes = max_bytes
         self._max_deliveries = max_deliveries
         self._queues: dict[str, deque[Submission[Opening]]] = {}
@@ -149,6 +151,9 @@ class GroupCommit(Generic[Opening]):
         batch: list[Submission[Opening]] = []
         try:
             while queue:
+                if self._linger:
+                    # A few ms let a storm's concurrent senders share the signal.
+                    await asyncio.sleep(self._linger)
                 batch = self._take(queue)
                 if not batch:
                     continue

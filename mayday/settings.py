@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     hook_handoff_concurrency: int = Field(
         default=32, gt=0, description="Incidents one delivery signals at the same time."
     )
+    hook_batch_linger_seconds: float = Field(
+        default=0.003,
+        ge=0,
+        le=0.5,
+        description="How long alerts for one incident wait to share a signal (group commit).",
+    )
     user: str | None = None
 
     email_provider: Literal["outbox", "sendgrid"] = "outbox"

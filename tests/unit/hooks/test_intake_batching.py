@@ -152,3 +152,20 @@ async def test_a_sender_that_gave_up_is_left_out_and_never_cancels_the_signal_in
     assert await in_flight
     assert await stays
     assert sent == [["d0", "d5"], ["d2"]]
+
+
+async def test_a_linger_lets_deliveries_arriving_together_share_the_first_signal() -> None:
+    sent: list[list[str]] = []
+
+    async def send(_incident: str, batch: list[Submission[str]]) -> bool:
+        sent.append([s.delivery.delivery_id for s in batch])
+        return True
+
+    commit = GroupCommit(send, linger=0.02)
+    first = asyncio.create_task(commit.submit("incident-a", [submission(0)]))
+    await asyncio.sleep(0.005)
+    assert list(await asyncio.gather(first, commit.submit("incident-a", [submission(1)]))) == [
+        True,
+        True,
+    ]
+    assert sent == [["d0", "d1"]]
