@@ -18,13 +18,17 @@ import pytest_asyncio
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
+from mayday.devstack import temporal_binary
 from mayday.hooks import MAX_BODY_BYTES
 from mayday.http.app import create_app
 from mayday.settings import Settings
+from worker.client import DATA_CONVERTER
 from worker.run import Workers
 from workflows.alerts import AlertBatch, AlertDelivery
 from workflows.contracts import IncidentInput
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 SECRET = "big-delivery-token"
 HEADERS = {"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"}
@@ -145,12 +149,32 @@ def app_client(settings: Settings, client: Client) -> httpx.AsyncClient:
     )
 
 
+@pytest_asyncio.fixture(scope="module")
+async def client() -> AsyncIterator[Client]:
+    """A dev server of this module's own: thousands of incidents must not load the session's."""
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        data_converter=DATA_CONVERTER,
+        search_attributes=SEARCH_ATTRIBUTES,
+    ) as env:
+        yield env.client
+
+
+@pytest.fixture(scope="module")
+def settings(client: Client, data_dir: Path) -> Settings:
+    run = uuid.uuid4().hex[:8]
+    return Settings(
+        temporal_address=client.service_client.config.target_host,
+        task_queue=f"big-{run}",
+        page_task_queue=f"big-pages-{run}",
+        data_dir=data_dir,
+    )
+
+
 @pytest_asyncio.fixture
-async def worked(
-    settings: Settings, client: Client, worker: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the session's task queues, where the real worker runs incidents."""
-    async with app_client(settings, client) as http:
+async def worked(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on this module's task queues, where real workers run incidents."""
+    async with Workers(client, settings), app_client(settings, client) as http:
         yield http
 
 
