@@ -230,7 +230,6 @@ class IncidentState(BaseModel):
     )
     last_fired: datetime | None = None
     resolved_at: datetime | None = None
-    runs: int = Field(default=1, description="Runs of this incident so far.")
 
 
 IncidentInput.model_rebuild()

@@ -89,9 +89,7 @@ class IncidentWorkflow(IncidentAlerts):
         self._quiet_changed = False
         self._cancelling: set[str] = set()
         LegacyPaging.__init__(self)
-        if self._continued:
-            self._s.runs += 1
-        else:
+        if not self._continued:
             decl = inp.declaration
             # Recorded here, not in run, so that the start signal of an alert lands after them.
             self._record(decl.actor, "declared", f"{decl.severity} on {decl.service}: {decl.title}")
@@ -165,7 +163,6 @@ class IncidentWorkflow(IncidentAlerts):
             # A new incident under the same id: fresh state, but page ids keep counting.
             state = fresh_state(following)
             state.page_sequence = self._s.page_sequence
-            state.runs = 0  # the next run counts itself as this incident's first
             state.timeline = [
                 self._entry(
                     first.source, "declared", f"{decl.severity} on {decl.service}: {decl.title}"
