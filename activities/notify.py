@@ -151,7 +151,9 @@ class NotifyActivities:
                 type="DeliveryNoChannel",
                 non_retryable=True,
             )
-        if self._opt_outs is not None and self._opt_outs.opted_out(request.person, request.channel):
+        if self._opt_outs is not None and await self._opt_outs.opted_out(
+            request.person, request.channel
+        ):
             raise ApplicationError(
                 f"Notification {request.notification_id}: {request.person!r} opted out of "
                 f"{request.channel} (replied STOP); not sent.",
@@ -181,7 +183,7 @@ class NotifyActivities:
             )
             opted_out = isinstance(err, PermanentDeliveryError) and err.reason == "opted_out"
             if opted_out and self._opt_outs is not None:
-                self._opt_outs.record(request.person, request.channel)
+                await self._opt_outs.record(request.person, request.channel)
             raise err.to_application_error() from None
         return NotifyResult(
             notification_id=request.notification_id,

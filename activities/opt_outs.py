@@ -33,11 +33,11 @@ class OptOutRegistry:
             return {}
         return {k: list(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
-    def opted_out(self, person: str, channel: str) -> bool:
+    async def opted_out(self, person: str, channel: str) -> bool:
         """Whether the person asked this channel to stop."""
         return channel in self._read().get(person, [])
 
-    def record(self, person: str, channel: str) -> None:
+    async def record(self, person: str, channel: str) -> None:
         """Remember that the person opted out of the channel."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with open(self._path.with_suffix(".lock"), "a") as lock:
@@ -51,7 +51,7 @@ class OptOutRegistry:
             temporary.write_text(json.dumps(current, indent=1, sort_keys=True))
             os.replace(temporary, self._path)
 
-    def clear(self, person: str, channel: str) -> None:
+    async def clear(self, person: str, channel: str) -> None:
         """The person sent START: the channel may be used again."""
         with open(self._path.with_suffix(".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

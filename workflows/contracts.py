@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workflows.alerts import AlertDelivery
+from workflows.authority import DEFAULT_AUTHORITY
 from workflows.escalation_contracts import PagePolicy
 from workflows.phases import Phase
 
@@ -58,6 +59,10 @@ class PlaybookSnapshot(BaseModel):
     )
     policies: dict[str, PagePolicy] = Field(
         default_factory=dict, description="Every escalation policy by id (`mayday page --policy`)."
+    )
+    authority: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_AUTHORITY.items()},
+        description="Decision to the roles that may take it (workflows.authority).",
     )
 
     def rank(self, severity: str) -> int:
@@ -149,6 +154,22 @@ class PageOnDemand(BaseModel):
         return self
 
 
+class AssignRole(BaseModel):
+    """Decision: hand a role of this incident to a person (`mayday handover`)."""
+
+    role: str
+    person: str
+    actor: str
+    note: str | None = None
+
+
+class TimelineRequest(BaseModel):
+    """A page of the timeline, oldest first: entries [offset, offset + limit)."""
+
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=200, ge=1, le=500)
+
+
 class Decided(BaseModel):
     """What a decision answers: enough to confirm it, never the whole timeline."""
 
@@ -166,6 +187,14 @@ class TimelineEntry(BaseModel):
     actor: str
     kind: str
     text: str
+
+
+class TimelinePage(BaseModel):
+    """What the `timeline_page` query answers."""
+
+    entries: list[TimelineEntry]
+    offset: int
+    total: int = Field(description="Entries on record; page on while offset + len < total.")
 
 
 class IncidentStatus(BaseModel):
@@ -192,6 +221,16 @@ class IncidentStatus(BaseModel):
     )
     unacknowledged: bool = Field(
         default=False, description="A page ran out of levels with nobody acknowledging."
+    )
+    timeline_total: int = Field(
+        default=0,
+        description="Entries on record; `timeline` holds only the newest (query timeline_page).",
+    )
+    alert_counts: dict[str, int] = Field(
+        default_factory=dict, description="Alert status to how many alerts have it."
+    )
+    responders: list[str] = Field(
+        default_factory=list, description="People who acknowledged a page of the incident."
     )
 
 
@@ -230,6 +269,9 @@ class IncidentState(BaseModel):
     )
     last_fired: datetime | None = None
     resolved_at: datetime | None = None
+    responders: list[str] = Field(
+        default_factory=list, description="People who acknowledged a page of the incident."
+    )
 
 
 IncidentInput.model_rebuild()

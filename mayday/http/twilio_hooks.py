@@ -118,10 +118,10 @@ def register_twilio_hooks(
         body = form.get("Body", "").strip().upper()
         # Twilio answers these keywords itself; we mirror them so no page is sent again.
         if body in STOP_WORDS:
-            opt_outs.record(person, "sms")
+            await opt_outs.record(person, "sms")
             return twiml()
         if body in START_WORDS:
-            opt_outs.clear(person, "sms")
+            await opt_outs.clear(person, "sms")
             return twiml()
         match = ACK_REPLY.match(body)
         if match is None:

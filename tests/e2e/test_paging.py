@@ -326,4 +326,4 @@ async def test_stop_reply_is_mirrored_and_start_lifts_it(
             "/hooks/twilio/sms", data=form, headers=signed("/hooks/twilio/sms", form)
         )
         assert answer.status_code == 200
-        assert registry.opted_out(primary, "sms") is expected
+        assert await registry.opted_out(primary, "sms") is expected

@@ -121,7 +121,7 @@ async def test_stop_reply_marks_the_contact_opted_out_and_nothing_is_sent_again(
     with pytest.raises(ApplicationError) as first:
         await ActivityEnvironment().run(acts.notify, _request("sal-stopped"))
     assert (first.value.type, first.value.non_retryable) == ("DeliveryOptedOut", True)
-    assert registry.opted_out("sal-stopped", "sms")
+    assert await registry.opted_out("sal-stopped", "sms")
     assert STOPPED not in (tmp_path / "opt_outs.json").read_text()
     asked = len(fake_twilio.requests)
 
@@ -131,5 +131,5 @@ async def test_stop_reply_marks_the_contact_opted_out_and_nothing_is_sent_again(
     assert len(fake_twilio.requests) == asked  # the provider is not asked again
     email = await ActivityEnvironment().run(acts.notify, _request("sal-stopped", "email"))
     assert email.provider == "outbox"
-    registry.clear("sal-stopped", "sms")
-    assert not registry.opted_out("sal-stopped", "sms")
+    await registry.clear("sal-stopped", "sms")
+    assert not await registry.opted_out("sal-stopped", "sms")
