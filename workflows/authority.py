@@ -51,6 +51,11 @@ DEFAULT_AUTHORITY: dict[str, list[str]] = {
 the Business Lead and IC take the business decisions; anyone paged may ack (the page checks)."""
 
 
+def default_authority() -> dict[str, list[str]]:
+    """A fresh copy of DEFAULT_AUTHORITY."""
+    return {decision: list(roles) for decision, roles in DEFAULT_AUTHORITY.items()}
+
+
 def rule_for(authority: Mapping[str, Sequence[str]], decision: str) -> list[str]:
     """The roles a decision needs: the playbook's rule, else the default."""
     rule = authority.get(decision)

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workflows.alerts import AlertDelivery
-from workflows.authority import DEFAULT_AUTHORITY
+from workflows.authority import default_authority
 from workflows.escalation_contracts import PagePolicy
 from workflows.phases import Phase
 
@@ -61,7 +61,7 @@ class PlaybookSnapshot(BaseModel):
         default_factory=dict, description="Every escalation policy by id (`mayday page --policy`)."
     )
     authority: dict[str, list[str]] = Field(
-        default_factory=lambda: {k: list(v) for k, v in DEFAULT_AUTHORITY.items()},
+        default_factory=default_authority,
         description="Decision to the roles that may take it (workflows.authority).",
     )
 
