@@ -194,7 +194,11 @@ class TimelinePage(BaseModel):
 
     entries: list[TimelineEntry]
     offset: int
-    total: int = Field(description="Entries on record; page on while offset + len < total.")
+    total: int = Field(description="Entries held; page on while offset + len(entries) < total.")
+    dropped: int = Field(
+        default=0,
+        description="Oldest entries (after the declaration's two) dropped to bound the incident.",
+    )
 
 
 class IncidentStatus(BaseModel):
@@ -271,6 +275,18 @@ class IncidentState(BaseModel):
     resolved_at: datetime | None = None
     responders: list[str] = Field(
         default_factory=list, description="People who acknowledged a page of the incident."
+    )
+    alert_book: dict[str, str] = Field(
+        default_factory=dict,
+        description="Every alert, compactly: status, fired, resolved (workflows.alert_book). "
+        "Replaces alerts/fired_at/ended_at, which a run before it carried.",
+    )
+    alerts_untracked: int = Field(
+        default=0, description="Alerts that arrived with the book full of firing alerts."
+    )
+    alert_lines: int = Field(default=0, description="Alert lines written to the timeline.")
+    timeline_dropped: int = Field(
+        default=0, description="Oldest entries dropped to keep the timeline bounded."
     )
 
 

@@ -16,9 +16,11 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
+    from workflows.alert_book import AlertBook
     from workflows.alerts import AlertBatch, AlertDelivery
     from workflows.contracts import (
         SYSTEM_ACTOR,
+        AssignRole,
         ChangePhase,
         ChangeSeverity,
         Decided,
@@ -27,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         PageOnDemand,
         Reopen,
         Resolve,
+        TimelinePage,
+        TimelineRequest,
     )
     from workflows.escalation_contracts import PageAcked, PageEnded
     from workflows.incident_alerts import IncidentAlerts
@@ -52,6 +56,8 @@ SIGNAL_BUDGET = 1_000
 HISTORY_BUDGET = 4_000
 """Events one run grows to before continuing-as-new, whatever Temporal suggests."""
 MIN_WAIT = timedelta(seconds=1)
+PHASE_DECISIONS = {Phase.RESOLVED: "resolve", Phase.CLOSED: "close"}
+"""Phase moves that are decisions of their own in the playbook's authority rules."""
 
 
 def initial_search_attributes(inp: IncidentInput) -> TypedSearchAttributes:
@@ -83,6 +89,11 @@ class IncidentWorkflow(IncidentAlerts):
         self._continued = inp.state is not None
         self._long_lived = self._continued or workflow.patched(LONG_LIVED)
         self._s = inp.state.model_copy(deep=True) if inp.state else fresh_state(inp)
+        if self._s.alerts:
+            # State carried from a run before the alert book: same facts, compact form.
+            AlertBook(self._s.alert_book).migrate(
+                self._s.alerts, self._s.fired_at, self._s.ended_at
+            )
         self._tasks: list[asyncio.Task[None]] = []
         self._signals = 0
         self._published: dict[str, str] = {}
@@ -205,6 +216,7 @@ class IncidentWorkflow(IncidentAlerts):
         self._s.pages[acked.page_id] = "acked"
         via = f" via {acked.via}" if acked.via else ""
         self._record(acked.acked_by, "ack", f"Page acknowledged by {acked.acked_by}{via}.")
+        self._note_responder(acked.page_id, acked.acked_by)
         if acked.via != "pagerduty":
             self._mirror_to_pagerduty("acknowledge")
         self._take_command(acked.acked_by)
@@ -219,6 +231,7 @@ class IncidentWorkflow(IncidentAlerts):
         self._s.pages[ended.page_id] = status.state
         self._s.timeline.extend(page_timeline(status.events))
         self._s.timeline.sort(key=lambda entry: entry.at)
+        self._trim_timeline()
         if status.state == "exhausted":
             self._s.unacknowledged = True
             self._record(SYSTEM_ACTOR, "unacknowledged", "Nobody acknowledged the page.")
@@ -234,7 +247,7 @@ class IncidentWorkflow(IncidentAlerts):
 
     @workflow.update(description="Page a role's holder, a person or a policy now.")
     def page(self, decision: PageOnDemand) -> Decided:
-        mark = len(self._s.timeline)
+        mark = self._timeline_mark()
         page_id = self._page_on_demand(decision)
         return self._decided(mark, page_id=page_id)
 
@@ -242,6 +255,7 @@ class IncidentWorkflow(IncidentAlerts):
     def _validate_page(self, decision: PageOnDemand) -> None:
         self._check_actor(decision.actor)
         self._check_not_closed()
+        self._check_authority("page", decision.actor)
         playbook = self._input.playbook
         if not self._long_lived:
             raise rejected("This incident predates on-demand pages; declare a new one.")
@@ -271,13 +285,17 @@ class IncidentWorkflow(IncidentAlerts):
 
     # -- decisions ------------------------------------------------------------------------
 
-    @workflow.query(description="The incident's current state and timeline.")
+    @workflow.query(description="The incident's state and its newest timeline entries.")
     def status(self) -> IncidentStatus:
         return self._status()
 
+    @workflow.query(description="A page of the timeline, oldest first (at most 500 entries).")
+    def timeline_page(self, request: TimelineRequest) -> TimelinePage:
+        return self._timeline_page(request)
+
     @workflow.update(description="Set the severity (raise while open; set the final one after).")
     def change_severity(self, decision: ChangeSeverity) -> Decided:
-        mark = len(self._s.timeline)
+        mark = self._timeline_mark()
         old, self._s.severity = self._s.severity, decision.severity
         reason = f" ({decision.reason})" if decision.reason else ""
         self._record(decision.actor, "severity", f"Severity {old} → {decision.severity}{reason}")
@@ -291,6 +309,8 @@ class IncidentWorkflow(IncidentAlerts):
     @change_severity.validator
     def _validate_severity(self, decision: ChangeSeverity) -> None:
         self._check_actor(decision.actor)
+        self._check_not_closed()
+        self._check_authority("severity", decision.actor)
         playbook = self._input.playbook
         if decision.severity not in playbook.severities:
             known = ", ".join(playbook.severities)
@@ -307,7 +327,7 @@ class IncidentWorkflow(IncidentAlerts):
 
     @workflow.update(description="Move the technical phase one step forward.")
     def change_phase(self, decision: ChangePhase) -> Decided:
-        mark = len(self._s.timeline)
+        mark = self._timeline_mark()
         self._move(decision.actor, decision.phase, "phase", decision.note)
         return self._decided(mark)
 
@@ -315,6 +335,7 @@ class IncidentWorkflow(IncidentAlerts):
     def _validate_phase(self, decision: ChangePhase) -> None:
         self._check_actor(decision.actor)
         self._check_not_closed()
+        self._check_authority(PHASE_DECISIONS.get(decision.phase, "phase"), decision.actor)
         allowed = self._s.phase.next()
         if decision.phase == self._s.phase:
             raise rejected(f"The incident is already {self._s.phase.value}.")
@@ -331,7 +352,7 @@ class IncidentWorkflow(IncidentAlerts):
 
     @workflow.update(description="Mark the technical incident resolved.")
     def resolve(self, decision: Resolve) -> Decided:
-        mark = len(self._s.timeline)
+        mark = self._timeline_mark()
         self._move(decision.actor, Phase.RESOLVED, "resolved", decision.note)
         return self._decided(mark)
 
@@ -339,12 +360,13 @@ class IncidentWorkflow(IncidentAlerts):
     def _validate_resolve(self, decision: Resolve) -> None:
         self._check_actor(decision.actor)
         self._check_not_closed()
+        self._check_authority("resolve", decision.actor)
         if not self._s.phase.is_open:
             raise rejected(f"The incident is already {self._s.phase.value}.")
 
     @workflow.update(description="Return the incident to investigating; the reason is recorded.")
     def reopen(self, decision: Reopen) -> Decided:
-        mark = len(self._s.timeline)
+        mark = self._timeline_mark()
         was_open = self._s.phase.is_open
         self._move(decision.actor, Phase.INVESTIGATING, "reopened", decision.reason)
         if self._long_lived and not was_open:
@@ -356,7 +378,36 @@ class IncidentWorkflow(IncidentAlerts):
     def _validate_reopen(self, decision: Reopen) -> None:
         self._check_actor(decision.actor)
         self._check_not_closed()
+        self._check_authority("reopen", decision.actor)
         if self._s.phase not in REOPENABLE_PHASES:
             raise rejected(f"An incident that is {self._s.phase.value} cannot be reopened.")
         if not decision.reason.strip():
             raise rejected("A reopen needs a reason for the record.")
+
+    @workflow.update(description="Hand a role of this incident to a person.")
+    def assign_role(self, decision: AssignRole) -> Decided:
+        mark = self._timeline_mark()
+        name = self._input.playbook.roles.get(decision.role, decision.role)
+        before = self._s.roles.get(decision.role)
+        self._s.roles[decision.role] = decision.person
+        was = f" from {before}" if before else ""
+        note = f": {decision.note}" if decision.note else ""
+        self._record(decision.actor, "handover", f"{name} handed{was} to {decision.person}{note}")
+        self._publish()
+        return self._decided(mark)
+
+    @assign_role.validator
+    def _validate_assign_role(self, decision: AssignRole) -> None:
+        self._check_actor(decision.actor)
+        self._check_not_closed()
+        playbook = self._input.playbook
+        if decision.role not in playbook.roles:
+            known = ", ".join(sorted(playbook.roles))
+            raise rejected(f"Unknown role {decision.role!r}; the playbook has {known}.")
+        if decision.person not in playbook.people:
+            raise rejected(f"Unknown person {decision.person!r}: not in the playbook's directory.")
+        if self._s.roles.get(decision.role) == decision.person:
+            name = playbook.roles[decision.role]
+            raise rejected(f"{decision.person} already holds {name}.")
+        # Whoever holds a role may hand it on; otherwise the playbook's handover rule decides.
+        self._check_authority("handover", decision.actor, also=decision.role)

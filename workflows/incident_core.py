@@ -13,17 +13,31 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
+    from workflows.alert_book import AlertBook
+    from workflows.authority import refusal
+    from workflows.bounds import bounded, visible
     from workflows.contracts import (
         Decided,
         IncidentInput,
         IncidentState,
         IncidentStatus,
         TimelineEntry,
+        TimelinePage,
+        TimelineRequest,
     )
     from workflows.incident_legacy import LegacyPaging
     from workflows.phases import Phase
 
 REJECTED = "DecisionRejected"
+TIMELINE_MAX = 5_000
+"""Entries an incident holds; past it the oldest (after the declaration) are dropped, counted."""
+TIMELINE_HEAD = 2
+"""The declaration and playbook lines, never dropped."""
+STATUS_TIMELINE = 100
+"""Newest entries a status carries; `timeline_page` pages through the rest."""
+STATUS_ALERTS = 50
+"""Newest alerts a status names; `alert_counts` counts them all."""
+ENTRY_TEXT_MAX = 500
 
 
 def rejected(reason: str) -> ApplicationError:
@@ -60,6 +74,17 @@ class IncidentCore(LegacyPaging):
     def _urgency(self) -> str:
         return self._input.playbook.page_urgency.get(self._s.severity, "high")
 
+    def _note_responder(self, page_id: str, person: str) -> None:
+        """Who took a page answers the incident; a role's page makes them its holder if vacant."""
+        if person not in self._input.playbook.people:
+            return
+        if person not in self._s.responders:
+            self._s.responders.append(person)
+        target = self._s.page_targets.get(page_id, "")
+        role = target.removeprefix("role:") if target.startswith("role:") else None
+        if role is not None and role != "incident_commander":
+            self._s.roles.setdefault(role, person)
+
     def _take_command(self, person: str) -> None:
         if "incident_commander" in self._s.roles or person not in self._input.playbook.people:
             return
@@ -87,16 +112,50 @@ class IncidentCore(LegacyPaging):
         if actor not in self._input.playbook.people:
             raise rejected(f"Unknown actor {actor!r}: not in the playbook's directory.")
 
+    def _check_authority(self, decision: str, actor: str, *, also: str | None = None) -> None:
+        """Refuse unless the playbook lets `actor` take `decision` (or `actor` holds `also`)."""
+        if also is not None and self._s.roles.get(also) == actor:
+            return
+        playbook = self._input.playbook
+        reason = refusal(
+            decision,
+            actor,
+            authority=playbook.authority,
+            holders=self._s.roles,
+            responders=self._s.responders,
+            role_names=playbook.roles,
+        )
+        if reason is not None:
+            raise rejected(reason)
+
     def _check_not_closed(self) -> None:
         if self._s.phase is Phase.CLOSED:
             raise rejected("The incident is closed; declare a new one.")
 
     def _record(self, actor: str, kind: str, text: str) -> None:
         self._s.timeline.append(self._entry(actor, kind, text))
+        self._trim_timeline()
+
+    def _trim_timeline(self) -> None:
+        s = self._s
+        excess = len(s.timeline) - TIMELINE_MAX
+        if excess > 0:
+            del s.timeline[TIMELINE_HEAD : TIMELINE_HEAD + excess]
+            s.timeline_dropped += excess
+
+    def _timeline_mark(self) -> int:
+        """Where the next entry goes, counting every entry ever dropped."""
+        return self._s.timeline_dropped + len(self._s.timeline)
 
     @staticmethod
     def _entry(actor: str, kind: str, text: str) -> TimelineEntry:
-        return TimelineEntry(at=workflow.now(), actor=actor, kind=kind, text=text)
+        # Bounded here too: a page or decision quoting outside text cannot grow history.
+        return TimelineEntry(
+            at=workflow.now(),
+            actor=bounded(visible(actor), 200),
+            kind=kind,
+            text=bounded(visible(text), ENTRY_TEXT_MAX),
+        )
 
     def _publish(self) -> None:
         """Mirror state into search attributes (on change) and the UI's current-details panel."""
@@ -136,8 +195,8 @@ class IncidentCore(LegacyPaging):
         )
 
     def _decided(self, mark: int, *, page_id: str | None = None) -> Decided:
-        """The answer to a decision whose first timeline line is at index `mark`."""
-        lines = self._s.timeline[mark:]
+        """The answer to a decision whose first timeline line is at `mark` (_timeline_mark)."""
+        lines = self._s.timeline[max(mark - self._s.timeline_dropped, 0) :]
         return Decided(
             id=workflow.info().workflow_id,
             severity=self._s.severity,
@@ -161,8 +220,27 @@ class IncidentCore(LegacyPaging):
             playbook=self._input.playbook.name,
             playbook_hash=self._input.playbook.content_hash,
             roles=dict(s.roles),
-            timeline=list(s.timeline),
-            alerts=dict(s.alerts),
+            timeline=s.timeline[-STATUS_TIMELINE:],
+            alerts=AlertBook(s.alert_book).newest(STATUS_ALERTS),
             pages=dict(s.pages),
             unacknowledged=s.unacknowledged,
+            timeline_total=self._timeline_mark(),
+            alert_counts=self._alert_counts(),
+            responders=list(s.responders),
+        )
+
+    def _alert_counts(self) -> dict[str, int]:
+        counts = AlertBook(self._s.alert_book).counts()
+        if self._s.alerts_untracked:
+            counts["untracked"] = self._s.alerts_untracked
+        return counts
+
+    def _timeline_page(self, request: TimelineRequest) -> TimelinePage:
+        """Held entries [offset, offset + limit), oldest first."""
+        s = self._s
+        return TimelinePage(
+            entries=s.timeline[request.offset : request.offset + request.limit],
+            offset=request.offset,
+            total=len(s.timeline),
+            dropped=s.timeline_dropped,
         )

@@ -35,6 +35,7 @@ class _Incident(Protocol):
     _mirror_tasks: list[asyncio.Task[None]]
 
     def _record(self, actor: str, kind: str, text: str) -> None: ...
+    def _trim_timeline(self) -> None: ...
     def _publish(self) -> None: ...
     def _status(self) -> IncidentStatus: ...
     def _stop_legacy_pages(self) -> None: ...
@@ -128,9 +129,12 @@ class LegacyPaging:
         self._s.pages[page_id] = result.state
         self._s.timeline.extend(page_timeline(result.events))
         self._s.timeline.sort(key=lambda entry: entry.at)
+        self._trim_timeline()
         if result.acked_by:
             via = f" via {result.acked_via}" if result.acked_via else ""
             self._record(result.acked_by, "ack", f"Page acknowledged by {result.acked_by}{via}.")
+            if result.acked_by not in self._s.responders:
+                self._s.responders.append(result.acked_by)
             if result.acked_via != "pagerduty":
                 self._mirror_to_pagerduty("acknowledge")
             if (
