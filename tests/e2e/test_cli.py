@@ -100,7 +100,8 @@ async def test_phase_skip_exits_1_naming_next_phase_and_leaves_timeline(
 async def test_decisions_through_the_cli(
     cli_settings_env: dict[str, str], people: list[str]
 ) -> None:
-    incident_id = await _declare(cli_settings_env, people[0])
+    # Who declares by hand is the commander, who may take every decision here.
+    incident_id = await _declare(cli_settings_env, people[1])
     env = cli_settings_env
     assert (
         await run_cli_async("phase", incident_id, "identified", "--as", people[1], env=env)

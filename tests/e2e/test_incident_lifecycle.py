@@ -113,8 +113,8 @@ async def test_an_alert_firing_again_after_resolve_reopens_and_pages_the_on_call
 
     await assert_eventually(first_sms, timeout=15)
     await ack_for(client, primary, "cli", incident_id=incident_id)
-    actor = playbook.people[0]
-    await decide_as(client, incident_id, IncidentWorkflow.resolve, Resolve(actor=actor))
+    # Who took the page commands the incident, and only the commander resolves.
+    await decide_as(client, incident_id, IncidentWorkflow.resolve, Resolve(actor=primary))
 
     began = time.monotonic()
     again = alert_body(name, "firing", starts=T0 + timedelta(hours=1))
