@@ -99,6 +99,7 @@ class IncidentWorkflow(IncidentAlerts):
         self._published: dict[str, str] = {}
         self._quiet_changed = False
         self._cancelling: set[str] = set()
+        self._mirror_last: asyncio.Task[None] | None = None
         LegacyPaging.__init__(self)
         if not self._continued:
             decl = inp.declaration

@@ -39,6 +39,8 @@ PAGERDUTY_BUDGET = timedelta(minutes=10)
 STAND_DOWN_TIMEOUT = timedelta(seconds=30)
 PAGE_REPORT_GRACE = timedelta(seconds=30)
 """How long a closing incident waits for its cancelled pages to report their steps."""
+PAGERDUTY_IN_ORDER = "pagerduty-in-order"
+"""Patch id (Step 6): PagerDuty events of an incident leave one after another, in order."""
 PERSON_ACK_TIMEOUT = timedelta(minutes=5)
 """Ack window of a page to one person (the guide's 5 minutes), before time scaling."""
 
@@ -48,6 +50,7 @@ class IncidentPaging(IncidentCore):
 
     _cancelling: set[str]
     _quiet_changed: bool
+    _mirror_last: asyncio.Task[None] | None
 
     async def _drain(self) -> None:
         """Let every handler and side task finish, so nothing is lost across the boundary."""
@@ -294,8 +297,21 @@ class IncidentPaging(IncidentCore):
             summary=f"[{self._s.severity}] {decl.service}: {decl.title}",
             severity=self._s.severity,
         )
+        if self._long_lived and workflow.patched(PAGERDUTY_IN_ORDER):
+            # Trigger, acknowledge, resolve: a retried trigger must never land after the resolve.
+            task = asyncio.create_task(self._send_pagerduty_after(self._mirror_last, event))
+            self._mirror_last = task
+            self._tasks.append(task)
+            return
         task = asyncio.create_task(self._send_pagerduty(event))
         (self._tasks if self._long_lived else self._mirror_tasks).append(task)
+
+    async def _send_pagerduty_after(
+        self, previous: asyncio.Task[None] | None, event: PagerDutyEvent
+    ) -> None:
+        if previous is not None and not previous.done():
+            await previous
+        await self._send_pagerduty(event)
 
     async def _send_pagerduty(self, event: PagerDutyEvent) -> None:
         try:

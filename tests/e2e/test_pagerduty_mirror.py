@@ -103,7 +103,7 @@ async def test_incident_is_triggered_acknowledged_and_resolved_in_pagerduty(
 
         await assert_eventually(acknowledged, timeout=15)
         await client.get_workflow_handle(incident_id).execute_update(
-            IncidentWorkflow.resolve, Resolve(actor=primary)
+            IncidentWorkflow.resolve, Resolve(actor=playbook.people[0])
         )
 
         async def resolved() -> None:
