@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.alert_book import AlertBook
     from workflows.alerts import AlertBatch, AlertDelivery
+    from workflows.bounds import clean_title
     from workflows.contracts import (
         SYSTEM_ACTOR,
         AssignRole,
@@ -104,7 +105,9 @@ class IncidentWorkflow(IncidentAlerts):
         if not self._continued:
             decl = inp.declaration
             # Recorded here, not in run, so that the start signal of an alert lands after them.
-            self._record(decl.actor, "declared", f"{decl.severity} on {decl.service}: {decl.title}")
+            self._record(
+                decl.actor, "declared", f"{decl.severity} on {decl.service}: {self._title()}"
+            )
             self._record(
                 SYSTEM_ACTOR,
                 "playbook",
@@ -166,7 +169,7 @@ class IncidentWorkflow(IncidentAlerts):
         """Alerts that fired while this incident closed open the next one under the same id."""
         inp, first = self._input, self._s.late_alerts[0].alerts[0]
         decl = inp.declaration.model_copy(
-            update={"title": first.title, "severity": inp.declaration.severity}
+            update={"title": clean_title(first.title), "severity": inp.declaration.severity}
         )
         following = inp.model_copy(
             update={"declaration": decl, "pending_alerts": list(self._s.late_alerts)}
@@ -177,7 +180,7 @@ class IncidentWorkflow(IncidentAlerts):
             state.page_sequence = self._s.page_sequence
             state.timeline = [
                 self._entry(
-                    first.source, "declared", f"{decl.severity} on {decl.service}: {decl.title}"
+                    first.source, "declared", f"{decl.severity} on {decl.service}: {self._title()}"
                 ),
                 self._entry(
                     SYSTEM_ACTOR,

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.alert_book import AlertBook
     from workflows.authority import refusal
-    from workflows.bounds import bounded, visible
+    from workflows.bounds import bounded, clean_title, visible
     from workflows.contracts import (
         Decided,
         IncidentInput,
@@ -70,6 +70,10 @@ class IncidentCore(LegacyPaging):
     _long_lived: bool
     _tasks: list[asyncio.Task[None]]
     _published: dict[str, str]
+
+    def _title(self) -> str:
+        """The declaration's title, bounded and visible whatever reached the workflow."""
+        return clean_title(self._input.declaration.title) or "(no title)"
 
     def _urgency(self) -> str:
         return self._input.playbook.page_urgency.get(self._s.severity, "high")
@@ -210,7 +214,7 @@ class IncidentCore(LegacyPaging):
         return IncidentStatus(
             id=info.workflow_id,
             service=decl.service,
-            title=decl.title,
+            title=self._title(),
             severity=s.severity,
             phase=s.phase,
             source=decl.source,

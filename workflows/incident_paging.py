@@ -90,7 +90,7 @@ class IncidentPaging(IncidentCore):
             target=policy.id,
             policy=policy,
             purpose="page",
-            summary=f"{self._s.severity} {service_name}: {decl.title}",
+            summary=f"{self._s.severity} {service_name}: {self._title()}",
             text=f"Paging the {decl.service} on-call ({policy.id}, {why}).",
             fast=fast,
         )
@@ -117,7 +117,7 @@ class IncidentPaging(IncidentCore):
             target=f"role:{role}",
             policy=policy,
             purpose="role-page",
-            summary=f"{self._s.severity} {decl.service}: {decl.title}",
+            summary=f"{self._s.severity} {decl.service}: {self._title()}",
             text=f"Paging the {name} ({policy.id}, {why}).",
             role_name=name,
             both=role in playbook.role_both,
@@ -268,7 +268,7 @@ class IncidentPaging(IncidentCore):
             person=person,
             channel="email" if channel == "email" else "sms",
             level=0,
-            summary=f"{self._s.severity} {decl.service}: {decl.title}",
+            summary=f"{self._s.severity} {decl.service}: {self._title()}",
             severity=self._s.severity,
             service=decl.service,
         )
@@ -294,7 +294,7 @@ class IncidentPaging(IncidentCore):
         event = PagerDutyEvent(
             incident_id=workflow.info().workflow_id,
             action=action,
-            summary=f"[{self._s.severity}] {decl.service}: {decl.title}",
+            summary=f"[{self._s.severity}] {decl.service}: {self._title()}",
             severity=self._s.severity,
         )
         if self._long_lived and workflow.patched(PAGERDUTY_IN_ORDER):
@@ -366,6 +366,6 @@ class IncidentPaging(IncidentCore):
             target=target,
             policy=policy,
             purpose="page",
-            summary=f"{self._s.severity} {decl.service}: {decl.title}",
+            summary=f"{self._s.severity} {decl.service}: {self._title()}",
             text=f"Paging {target} ({why}).",
         )
