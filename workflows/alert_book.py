@@ -1,10 +1,10 @@
 """The alerts an incident knows, kept compact so that tens of thousands fit one payload.
 
 Each alert is one short string under its key: its status letter, when it last fired and when
-it last resolved, in integer microseconds since the epoch (exact, unlike floats), e.g.
-`F1764712800000000` or `R1764712800000000/1764713400000000`. Twenty thousand alerts take well
-under a megabyte, so the book travels whole through continue-as-new, under Temporal's 2 MB
-payload limit. Long fingerprints are keyed by a digest.
+it last resolved, as integer microseconds since the epoch (exact, unlike floats) in base 36,
+e.g. `Fhc1x8k0lq0` or `Rhc1x8k0lq0/hc1x9a3b2c0`. Twenty thousand alerts take under a
+megabyte, so the book travels whole through continue-as-new, under Temporal's 2 MB payload
+limit. Long fingerprints are keyed by a digest.
 """
 
 from __future__ import annotations
@@ -30,13 +30,23 @@ def alert_key(fingerprint: str) -> str:
     return "#" + hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
 
 
-def _micros(at: datetime) -> int:
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _micros(at: datetime) -> str:
     aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return (aware - _EPOCH) // _MICRO
+    number = (aware - _EPOCH) // _MICRO
+    sign = "-" if number < 0 else ""
+    number, digits = abs(number), []
+    while True:
+        number, digit = divmod(number, 36)
+        digits.append(_DIGITS[digit])
+        if not number:
+            return sign + "".join(reversed(digits))
 
 
 def _time(micros: str) -> datetime | None:
-    return _EPOCH + int(micros) * _MICRO if micros else None
+    return _EPOCH + int(micros, 36) * _MICRO if micros else None
 
 
 class AlertBook:
@@ -85,8 +95,8 @@ class AlertBook:
             return False
         was_status, was_fired, was_ended = old or (status or FIRING, "", "")
         new_status = status or was_status
-        new_fired = str(_micros(fired)) if fired is not None else was_fired
-        new_ended = str(_micros(ended)) if ended is not None else was_ended
+        new_fired = _micros(fired) if fired is not None else was_fired
+        new_ended = _micros(ended) if ended is not None else was_ended
         entry = _LETTER[new_status] + new_fired + (f"/{new_ended}" if new_ended else "")
         self._book[key] = entry
         return True
@@ -99,6 +109,13 @@ class AlertBook:
             return False
         del self._book[oldest_resolved]
         return True
+
+    def shed_resolved(self, count: int) -> int:
+        """Forget up to `count` of the oldest resolved alerts; how many were forgotten."""
+        oldest = [key for key, entry in self._book.items() if entry[0] == "R"][:count]
+        for key in oldest:
+            del self._book[key]
+        return len(oldest)
 
     def counts(self) -> dict[str, int]:
         """How many alerts have each status."""

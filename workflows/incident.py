@@ -162,6 +162,7 @@ class IncidentWorkflow(IncidentAlerts):
 
     async def _continue(self) -> None:
         await self._drain()
+        self._fit_state()
         following = self._input.model_copy(update={"state": self._s, "pending_alerts": []})
         workflow.continue_as_new(following, search_attributes=initial_search_attributes(following))
 

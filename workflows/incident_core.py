@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.phases import Phase
 
 REJECTED = "DecisionRejected"
-TIMELINE_MAX = 5_000
+TIMELINE_MAX = 2_000
 """Entries an incident holds; past it the oldest (after the declaration) are dropped, counted."""
 TIMELINE_HEAD = 2
 """The declaration and playbook lines, never dropped."""
@@ -38,6 +38,8 @@ STATUS_TIMELINE = 100
 STATUS_ALERTS = 50
 """Newest alerts a status names; `alert_counts` counts them all."""
 ENTRY_TEXT_MAX = 500
+STATE_BUDGET = 1_500_000
+"""Bytes of carried state a continue-as-new may hand on; Temporal refuses payloads over 2 MB."""
 
 
 def rejected(reason: str) -> ApplicationError:
@@ -146,6 +148,18 @@ class IncidentCore(LegacyPaging):
         if excess > 0:
             del s.timeline[TIMELINE_HEAD : TIMELINE_HEAD + excess]
             s.timeline_dropped += excess
+
+    def _fit_state(self) -> None:
+        """Shed the oldest timeline entries, then resolved alerts, until the state fits."""
+        s = self._s
+        while len(s.model_dump_json()) > STATE_BUDGET:
+            middle = len(s.timeline) - TIMELINE_HEAD - STATUS_TIMELINE
+            if middle > 0:
+                shed = max(middle // 4, 1)
+                del s.timeline[TIMELINE_HEAD : TIMELINE_HEAD + shed]
+                s.timeline_dropped += shed
+            elif not AlertBook(s.alert_book).shed_resolved(max(len(s.alert_book) // 4, 1)):
+                return
 
     def _timeline_mark(self) -> int:
         """Where the next entry goes, counting every entry ever dropped."""
