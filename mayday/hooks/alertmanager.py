@@ -16,11 +16,13 @@ from mayday.hooks.errors import InvalidPayload
 from mayday.hooks.normalise import (
     GoTime,
     StringMap,
+    alert_title,
     check_annotations,
     check_labels,
     digest,
-    first_text,
+    fingerprint,
     label_fingerprint,
+    links,
 )
 from mayday.hooks.payload import ParsedHook, decode_json, validate_shape
 from workflows.alerts import Alert, AlertStatus
@@ -88,8 +90,8 @@ def _alert(
 ) -> Alert:
     labels = check_labels(grouped.labels, f"{field}.labels")
     annotations = check_annotations(grouped.annotations, f"{field}.annotations")
-    fingerprint = first_text(grouped.fingerprint) or label_fingerprint(labels)
-    title = first_text(
+    identity = fingerprint(grouped.fingerprint) or label_fingerprint(labels)
+    title = alert_title(
         annotations.get("summary"),
         group.common_annotations.get("summary"),
         labels.get("alertname"),
@@ -100,12 +102,12 @@ def _alert(
         urls += [grouped.dashboard_url, grouped.panel_url, grouped.silence_url]
     return Alert(
         source=source,
-        fingerprint=fingerprint,
+        fingerprint=identity,
         status=grouped.status,
-        title=title or f"Alert {fingerprint}",
+        title=title or f"Alert {identity}",
         labels=labels,
         annotations=annotations,
         starts_at=grouped.starts_at,
         ends_at=grouped.ends_at,
-        links=[url.strip() for url in urls if url and url.strip()],
+        links=links(urls),
     )

@@ -22,7 +22,14 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict
 
 from mayday.hooks.errors import InvalidPayload
-from mayday.hooks.normalise import check_labels, first_text
+from mayday.hooks.normalise import (
+    alert_title,
+    check_annotations,
+    check_labels,
+    fingerprint,
+    first_text,
+    links,
+)
 from mayday.hooks.payload import ParsedHook, decode_json, delivery_key, validate_shape
 from workflows.alerts import Alert, AlertStatus
 
@@ -54,7 +61,7 @@ def parse_datadog(body: bytes, _headers: Mapping[str, str]) -> ParsedHook:
     delivery = _substituted(notification.id)
     if delivery is None:
         raise InvalidPayload('id: missing; the webhook template must send "id": "$ID"', field="id")
-    fingerprint = _fingerprint(notification)
+    identity = _fingerprint(notification)
     transition = _substituted(notification.transition)
     status = (
         AlertStatus.RESOLVED
@@ -71,21 +78,20 @@ def parse_datadog(body: bytes, _headers: Mapping[str, str]) -> ParsedHook:
         for name, value in (("transition", transition), ("scope", _substituted(notification.scope)))
         if value is not None
     }
-    link = _substituted(notification.link)
     alert = Alert(
         source="datadog",
-        fingerprint=fingerprint,
+        fingerprint=identity,
         status=status,
-        title=_substituted(notification.title) or f"Datadog monitor {fingerprint}",
+        title=alert_title(_substituted(notification.title)) or f"Datadog monitor {identity}",
         labels=check_labels(labels, "tags"),
-        annotations=annotations,
-        links=[link] if link else [],
+        annotations=check_annotations(annotations, "scope"),
+        links=links([_substituted(notification.link)]),
     )
     return ParsedHook(source="datadog", delivery_id=delivery_key(delivery), alerts=[alert])
 
 
 def _fingerprint(notification: DatadogNotification) -> str:
-    cycle = _substituted(notification.alert_cycle_key)
+    cycle = fingerprint(_substituted(notification.alert_cycle_key))
     if cycle is not None:
         return cycle
     alert_id = _substituted(notification.alert_id)
@@ -96,7 +102,7 @@ def _fingerprint(notification: DatadogNotification) -> str:
             field="alert_id",
         )
     scope = _substituted(notification.scope)
-    return f"{alert_id}:{scope}" if scope else alert_id
+    return fingerprint(f"{alert_id}:{scope}" if scope else alert_id) or alert_id
 
 
 def _substituted(value: str | None) -> str | None:

@@ -4,7 +4,8 @@ The body is either one alert object or `{"alerts": [alert, ...]}` (at least one)
 alert is::
 
     {
-      "title":       "Checkout 5xx above 5%",        required, not blank
+      "title":       "Checkout 5xx above 5%",        required, with visible text; cut to
+                                                     300 characters, escapes removed
       "fingerprint": "checkout-5xx",                 optional; stable identity of the alert,
                                                      default: a hash of title and labels
       "status":      "firing" | "resolved",          optional, default "firing"
@@ -31,10 +32,12 @@ from mayday.hooks.errors import InvalidPayload
 from mayday.hooks.normalise import (
     GoTime,
     StringMap,
+    alert_title,
     check_annotations,
     check_labels,
     digest,
-    first_text,
+    fingerprint,
+    links,
 )
 from mayday.hooks.payload import ParsedHook, decode_json, delivery_key, header, validate_shape
 from workflows.alerts import Alert, AlertStatus
@@ -89,15 +92,21 @@ def parse_generic(body: bytes, headers: Mapping[str, str]) -> ParsedHook:
 
 def _alert(alert: GenericAlert, field: str) -> Alert:
     labels = check_labels(alert.labels, f"{field}labels")
+    title = alert_title(alert.title)
+    if title is None:
+        raise InvalidPayload(
+            f"{field}title: has no visible characters; send a readable title",
+            field=f"{field}title",
+        )
     return Alert(
         source="generic",
-        fingerprint=first_text(alert.fingerprint)
+        fingerprint=fingerprint(alert.fingerprint)
         or digest(alert.title, sorted(labels.items()))[:16],
         status=alert.status,
-        title=alert.title,
+        title=title,
         labels=labels,
         annotations=check_annotations(alert.annotations, f"{field}annotations"),
         starts_at=alert.starts_at,
         ends_at=alert.ends_at,
-        links=[link.strip() for link in alert.links if link.strip()],
+        links=links(alert.links),
     )

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mayday.hooks.normalise import GoTime, check_labels, first_text
+from mayday.hooks.normalise import GoTime, alert_title, check_labels, fingerprint, links
 from mayday.hooks.payload import ParsedHook, decode_json, delivery_key, header, validate_shape
 from workflows.alerts import Alert, AlertStatus
 
@@ -116,14 +116,15 @@ def _alert(incident: PagerDutyIncident, status: AlertStatus, event: PagerDutyEve
     }
     labels = {name: value for name, value in candidates.items() if value}
     annotations = {} if incident.number is None else {"pagerduty_number": str(incident.number)}
+    identity = fingerprint(incident.id) or incident.id
     return Alert(
         source="pagerduty",
-        fingerprint=incident.id,
+        fingerprint=identity,
         status=status,
-        title=first_text(incident.title) or f"PagerDuty incident {incident.number or incident.id}",
+        title=alert_title(incident.title) or f"PagerDuty incident {incident.number or identity}",
         labels=check_labels(labels, "event.data"),
         annotations=annotations,
         starts_at=incident.created_at,
         ends_at=event.occurred_at if status is AlertStatus.RESOLVED else None,
-        links=[incident.html_url] if incident.html_url else [],
+        links=links([incident.html_url]),
     )

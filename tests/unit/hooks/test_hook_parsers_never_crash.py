@@ -1,8 +1,10 @@
 """Whatever a client sends, a parser answers a ParsedHook or a HookError: never a 5xx.
 
-Three kinds of input per parser: arbitrary bytes, arbitrary JSON built from the field names the
-parsers look for, and the realistic samples with parts replaced or removed. Every ParsedHook
-must also survive the trip into a Temporal signal payload.
+Four kinds of input per parser: arbitrary bytes, arbitrary JSON built from the field names the
+parsers look for, the realistic samples with parts replaced or removed, and the samples with
+every text replaced by hostile text (escape sequences, controls, bidi overrides, huge strings).
+Every ParsedHook must also survive the trip into a Temporal signal payload, and every text it
+carries must be bounded and visible (workflows/bounds.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mayday.hooks import PARSERS, HookError, Parser, Unauthorized, verify
-from tests.unit.hooks.hook_payloads import SAMPLES
+from mayday.hooks import PARSERS, HookError, ParsedHook, Parser, Unauthorized, verify
+from tests.unit.hooks.hook_payloads import SAMPLES, encode, sample
+from workflows.bounds import (
+    ANNOTATION_MAX,
+    FINGERPRINT_MAX,
+    LABEL_COUNT_MAX,
+    LINKS_MAX,
+    TITLE_MAX,
+    TRUNCATED,
+)
 
 SOURCES = sorted(PARSERS)
 RECEIVED_AT = datetime(2024, 10, 1, 12, tzinfo=UTC)
@@ -84,6 +94,24 @@ def assert_parses_or_refuses(parse: Parser, body: bytes, request_headers: dict[s
     assert parsed.alerts or parsed.event
     assert parsed.delivery_id
     parsed.to_delivery(RECEIVED_AT).model_dump_json()
+    assert_bounded(parsed)
+
+
+RAW = ("\x1b", "\x9b", "\x9d", "\x07", "\x00", "\r", "\n", "\u202e", "\u2066", "\ufeff")
+
+
+def assert_bounded(parsed: ParsedHook) -> None:
+    """Every text of every alert is within its limit and has nothing a terminal would obey."""
+    for alert in parsed.alerts:
+        assert 0 < len(alert.title) <= TITLE_MAX
+        assert alert.title == alert.title.strip()
+        assert 0 < len(alert.fingerprint) <= FINGERPRINT_MAX
+        assert len(alert.labels) <= LABEL_COUNT_MAX
+        assert len(alert.annotations) <= LABEL_COUNT_MAX
+        assert all(len(value) <= ANNOTATION_MAX for value in alert.annotations.values())
+        assert len(alert.links) <= LINKS_MAX
+        texts = [alert.title, *alert.labels.values(), *alert.annotations.values(), *alert.links]
+        assert not [text for text in texts if any(raw in text for raw in RAW)]
 
 
 @st.composite
@@ -174,3 +202,127 @@ def test_verify_only_ever_refuses_with_unauthorized(
         )
     except Unauthorized as refused:
         assert refused.status == 401
+
+
+HOSTILE_TEXTS = [
+    "\x1b[31mred\x1b[0m \x1b]0;retitled\x07 \x1b[2J\x1b[H",
+    "\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\",
+    "\x9b6n\x9d52;c;aGk=\x9c",
+    "\u202egnp.exe\u202c \u2066x\u2069 \ufeff\u200b",
+    "line\nbreak\r\nand\ttab\x00nul\x7fdel",
+    "\u3164\u2800\u200b",
+    "\x1b[0m" * 2_000,
+    "T" * 20_000,
+    "\x1b[1mA\x00" * 5_000,
+]
+hostile_text = st.one_of(
+    st.sampled_from(HOSTILE_TEXTS),
+    st.text(st.characters(codec="utf-8"), max_size=400),
+    st.text(st.sampled_from("\x1b[]0;\x07\x9b\x9dm\\P\u202e a\n"), max_size=200),
+)
+
+
+def _with_every_text(value: Any, replace: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _with_every_text(child, replace) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_with_every_text(child, replace) for child in value]
+    if isinstance(value, str) and value not in {"firing", "resolved", "incident"}:
+        return replace(value)
+    return value
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@examples(40)
+@given(data=st.data())
+def test_hostile_texts_in_every_field(source: str, data: st.DataObject) -> None:
+    document = _with_every_text(sample(source), lambda _: data.draw(hostile_text))
+    assert_parses_or_refuses(PARSERS[source], encode(document), {})
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_hostile_text_appended_to_every_field(source: str, text: str) -> None:
+    document = _with_every_text(sample(source), lambda value: value + text)
+    assert_parses_or_refuses(PARSERS[source], encode(document), {})
+
+
+TITLE_PATHS = {
+    "alertmanager": ("alerts", 0, "annotations", "summary"),
+    "grafana": ("alerts", 0, "annotations", "summary"),
+    "pagerduty": ("event", "data", "title"),
+    "datadog": ("title",),
+    "generic": ("alerts", 0, "title"),
+}
+
+
+def _set(document: Any, path: tuple[Any, ...], value: str) -> None:
+    for step in path[:-1]:
+        document = document[step]
+    document[path[-1]] = value
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_a_900000_character_title_is_accepted_cut_with_the_marker(source: str) -> None:
+    document = sample(source)
+    _set(document, TITLE_PATHS[source], "\x1b[1mCheckout down\x1b[0m " + "x" * 900_000)
+    parsed = PARSERS[source](encode(document), {})
+    [alert, *_] = parsed.alerts
+    assert len(alert.title) <= TITLE_MAX
+    assert alert.title.startswith("Checkout down x") and alert.title.endswith(TRUNCATED)
+    assert_bounded(parsed)
+
+
+@pytest.mark.parametrize("source", ["generic"])
+@pytest.mark.parametrize("text", ["\x1b[2J\x1b[H", "\u200b\u3164\u2800", "\x1b]0;x\x07\n\t"])
+def test_a_title_of_only_invisible_characters_is_refused(source: str, text: str) -> None:
+    document = sample(source)
+    _set(document, TITLE_PATHS[source], text)
+    with pytest.raises(HookError) as refused:
+        PARSERS[source](encode(document), {})
+    assert refused.value.status == 422 and refused.value.field == "alerts.0.title"
+    assert "visible" in refused.value.error
+
+
+@pytest.mark.parametrize("source", ["alertmanager", "grafana", "pagerduty", "datadog"])
+def test_an_invisible_title_falls_back_to_the_sources_own_name(source: str) -> None:
+    document = sample(source)
+    _set(document, TITLE_PATHS[source], "\x1b[2J\u200b")
+    if source in {"alertmanager", "grafana"}:
+        document["commonAnnotations"] = {}
+    [alert] = PARSERS[source](encode(document), {}).alerts[:1]
+    assert alert.title and "\x1b" not in alert.title
+
+
+def _generic_alert() -> dict[str, Any]:
+    alert: dict[str, Any] = sample("generic")["alerts"][0]
+    return alert
+
+
+def test_a_huge_fingerprint_becomes_a_stable_hash() -> None:
+    document = _generic_alert() | {"fingerprint": "f" * 10_000 + "\x1b[2J"}
+    first = PARSERS["generic"](encode(document), {}).alerts[0].fingerprint
+    again = PARSERS["generic"](encode(document), {}).alerts[0].fingerprint
+    other = PARSERS["generic"](encode(document | {"fingerprint": "g" * 10_000}), {})
+    assert first == again and len(first) <= FINGERPRINT_MAX
+    assert other.alerts[0].fingerprint != first
+
+
+def test_a_printable_fingerprint_is_kept_as_sent() -> None:
+    document = _generic_alert() | {"fingerprint": "checkout-5xx/eu-west-1"}
+    parsed = PARSERS["generic"](encode(document), {})
+    assert parsed.alerts[0].fingerprint == "checkout-5xx/eu-west-1"
+
+
+def test_links_are_kept_whole_or_dropped_at_most_ten() -> None:
+    links = ["https://ok.example/1", "https://long.example/" + "a" * 5_000, "bad\x1b[2J"]
+    document = _generic_alert() | {"links": links + [f"https://x.example/{n}" for n in range(20)]}
+    kept = PARSERS["generic"](encode(document), {}).alerts[0].links
+    assert kept[0] == "https://ok.example/1" and len(kept) == LINKS_MAX
+    assert all(len(link) < 100 and "\x1b" not in link for link in kept)
+
+
+def test_a_long_annotation_is_cut_with_the_marker() -> None:
+    document = _generic_alert() | {"annotations": {"description": "d" * 100_000}}
+    annotation = PARSERS["generic"](encode(document), {}).alerts[0].annotations["description"]
+    assert len(annotation) <= ANNOTATION_MAX and annotation.endswith(TRUNCATED)
