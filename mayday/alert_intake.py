@@ -14,15 +14,24 @@ from functools import lru_cache
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from mayday.incidents import INCIDENT_PREFIX, DecisionRejected
+from mayday.incidents import (
+    INCIDENT_PREFIX,
+    INCIDENT_TASK_TIMEOUT,
+    PAGERDUTY_MIRROR_MEMO,
+    DecisionRejected,
+    answer_timeout,
+    incident_memo,
+    is_incident_id,
+)
 from mayday.intake_batching import GroupCommit, Submission, split
 from mayday.settings import Settings
 from playbooks import Playbook
 from playbooks.schema import AlertRoute
+from workflows.alert_book import alert_key
 from workflows.alerts import Alert, AlertBatch, AlertDelivery, AlertStatus
 from workflows.contracts import Declaration, IncidentInput, PlaybookSnapshot
 from workflows.incident import IncidentWorkflow, initial_search_attributes
@@ -40,11 +49,12 @@ _keys = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
 class UnroutableAlert(Exception):
-    """No alert route of the playbook matches; `field` names the alert."""
+    """No alert route of the playbook matches; `field` names the alert, `unrouted` counts them."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, *, unrouted: int = 0) -> None:
         super().__init__(message)
         self.field = field
+        self.unrouted = unrouted
 
 
 @dataclass
@@ -191,6 +201,7 @@ class HandOff:
                 "No alert route of the playbook matches these labels; "
                 "add a route or fix the labels.",
                 field=f"alerts.{first_unrouted or 0}.labels",
+                unrouted=intake.unrouted,
             )
         return groups, intake
 
@@ -269,7 +280,8 @@ async def _signal_with_start(
         start_signal_args=[batch],
         search_attributes=initial_search_attributes(inp),
         static_summary=f"{route.severity} · {route.service} · {first.title}",
-        memo={"title": first.title, "playbook_hash": snapshot.content_hash},
+        memo=incident_memo(first.title, snapshot, mirrored=inp.pagerduty_events),
+        task_timeout=INCIDENT_TASK_TIMEOUT,
         rpc_timeout=SIGNAL_RPC_TIMEOUT,
     )
 
@@ -288,7 +300,10 @@ async def _signal_if_open(client: Client, incident_id: str, batch: AlertBatch) -
 
 
 def mirrored_incident(item: Alert) -> str | None:
-    """The mayday incident a PagerDuty alert mirrors (we triggered it), or None."""
+    """The incident id a PagerDuty alert's `mayday:` key claims it mirrors, or None.
+
+    A claim only: `acknowledge_from_source` checks it against the incident.
+    """
     key = item.labels.get("incident_key", "") if item.source == "pagerduty" else ""
     return key.removeprefix(MIRROR_PREFIX) if key.startswith(MIRROR_PREFIX) else None
 
@@ -296,17 +311,67 @@ def mirrored_incident(item: Alert) -> str | None:
 async def acknowledge_from_source(
     client: Client, playbook: Playbook, source: str, alerts: list[Alert]
 ) -> list[str]:
-    """An ack made in the source tool (PagerDuty) acks the open pages of the incidents."""
+    """An ack made in PagerDuty acks the open pages of the incident its alert belongs to.
+
+    The alert names that incident one of two ways, and neither is taken on the sender's word:
+    a `mayday:<id>` key (our mirror's dedup key) must be an incident id exactly, of an incident
+    running with its PagerDuty mirror on; any other alert must route, by the playbook, to an
+    incident that holds this very PagerDuty incident as an alert. Anything else acks nothing.
+    Incidents are addressed by id only: nothing from the request reaches a visibility query.
+    """
     from mayday.pages import ack_page, open_pages
 
     acked: list[str] = []
-    incidents = {mirrored_incident(item) or _incident_of(playbook, item) for item in alerts}
-    for incident_id in sorted(i for i in incidents if i is not None):
-        for page in await open_pages(client, incident_id=incident_id):
+    timeout = answer_timeout()
+    claims = {claim for item in alerts if (claim := await _belongs_to(client, playbook, item))}
+    for incident_id in sorted(claims):
+        for page in await open_pages(client, incident_id=incident_id, timeout=timeout):
             with contextlib.suppress(DecisionRejected):
-                await ack_page(client, page.id, source, source)
+                await ack_page(client, page.id, source, source, timeout=timeout)
                 acked.append(incident_id)
     return acked
+
+
+async def _belongs_to(client: Client, playbook: Playbook, item: Alert) -> str | None:
+    claimed = mirrored_incident(item)
+    if claimed is not None:
+        return claimed if await _mirrors(client, claimed) else None
+    incident_id = _incident_of(playbook, item)
+    if incident_id is None or not is_incident_id(incident_id):
+        return None
+    return incident_id if await _holds_alert(client, incident_id, item) else None
+
+
+async def _mirrors(client: Client, incident_id: str) -> bool:
+    """Whether `incident_id` names a running incident whose PagerDuty mirror is on."""
+    if not is_incident_id(incident_id):
+        return False
+    try:
+        described = await client.get_workflow_handle(incident_id).describe(
+            rpc_timeout=answer_timeout()
+        )
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        return False
+    return (await described.memo()).get(PAGERDUTY_MIRROR_MEMO) is True
+
+
+async def _holds_alert(client: Client, incident_id: str, item: Alert) -> bool:
+    """Whether the incident took `item` (the same PagerDuty incident) among its newest alerts."""
+    try:
+        status = await client.get_workflow_handle(incident_id).query(
+            IncidentWorkflow.status, rpc_timeout=answer_timeout()
+        )
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    except WorkflowQueryFailedError:
+        return False
+    return alert_key(item.fingerprint) in status.alerts
 
 
 def _incident_of(playbook: Playbook, item: Alert) -> str | None:

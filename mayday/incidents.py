@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -13,6 +16,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -35,6 +39,15 @@ INCIDENT_ID = re.compile(r"incident-[a-z0-9._-]+")
 """Every incident id: declared (`incident-<service>-<hex>`) or from an alert's dedup key."""
 MAX_INCIDENT_ID_LENGTH = 200
 
+INCIDENT_TASK_TIMEOUT = timedelta(seconds=5)
+"""Workflow task timeout of incidents: after a worker dies mid-task another retries it within
+5 s (Temporal's default is 10 s). Not shorter: an incident's task may replay a run of
+thousands of events on a cold worker, and a task that always times out never completes."""
+
+
+PAGERDUTY_MIRROR_MEMO = "pagerduty_mirror"
+"""Memo key set on incidents whose PagerDuty mirror is on (their `mayday:` dedup key is real)."""
+
 
 class IncidentError(Exception):
     """A request about an incident that cannot be carried out; the message says why."""
@@ -46,6 +59,34 @@ class UnknownIncident(IncidentError):
 
 class DecisionRejected(IncidentError):
     """The incident refused the decision (wrong phase, unknown actor, …); nothing was recorded."""
+
+
+class NoWorker(IncidentError):
+    """No mayday worker answered within the decision timeout."""
+
+
+NO_WORKER_HINT = "Is `mayday worker` (or `mayday dev`) running against this Temporal?"
+
+
+def answer_timeout(seconds: float | None = None) -> timedelta:
+    """How long a request waits for a worker: `seconds`, else MAYDAY_DECISION_TIMEOUT (12 s)."""
+    return timedelta(seconds=seconds if seconds is not None else Settings().decision_timeout)
+
+
+def is_unanswered(err: RPCError) -> bool:
+    """Whether Temporal gave up because no worker took the task (rather than refusing it)."""
+    if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        return True
+    message = err.message.lower()
+    return "worker may be down" in message or "before a worker could process" in message
+
+
+def no_worker(timeout: timedelta, *, after: str = "nothing was recorded") -> NoWorker:
+    """The one-line refusal when nobody answered within `timeout`."""
+    return NoWorker(
+        f"No mayday worker answered within {timeout.total_seconds():g} s; {after}. "
+        + NO_WORKER_HINT
+    )
 
 
 def is_incident_id(text: str) -> bool:
@@ -93,10 +134,15 @@ async def declare(
     *,
     time_scale: float = 1.0,
 ) -> str:
-    """Start an IncidentWorkflow for a manual declaration and return its id."""
+    """Start an IncidentWorkflow for a manual declaration and return its id.
+
+    The declaration stands only once a worker has run the incident's first task; when none
+    answers within the decision timeout it is withdrawn (terminated) and NoWorker says so.
+    """
     check_declaration(decl, playbook)
     if time_scale <= 0:
         raise DecisionRejected("--time-scale must be greater than 0.")
+    timeout = answer_timeout(settings.decision_timeout)
     incident_id = manual_incident_id(decl.service)
     inp = IncidentInput(
         declaration=decl,
@@ -105,17 +151,49 @@ async def declare(
         page_task_queue=settings.page_task_queue,
         pagerduty_events=settings.pagerduty_provider == "pagerduty",
     )
-    await client.start_workflow(
-        IncidentWorkflow.run,
-        inp,
-        id=incident_id,
-        task_queue=settings.task_queue,
-        search_attributes=initial_search_attributes(inp),
-        static_summary=f"{decl.severity} · {decl.service} · {decl.title}",
-        memo={"title": decl.title, "playbook_hash": playbook.content_hash},
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-    )
+    try:
+        handle = await client.start_workflow(
+            IncidentWorkflow.run,
+            inp,
+            id=incident_id,
+            task_queue=settings.task_queue,
+            search_attributes=initial_search_attributes(inp),
+            static_summary=f"{decl.severity} · {decl.service} · {decl.title}",
+            memo=incident_memo(decl.title, playbook, mirrored=inp.pagerduty_events),
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            task_timeout=INCIDENT_TASK_TIMEOUT,
+            rpc_timeout=timeout,
+        )
+    except RPCError as err:
+        if is_unanswered(err):
+            raise NoWorker(
+                f"Temporal did not accept the declaration within {timeout.total_seconds():g} s; "
+                "nothing was recorded."
+            ) from None
+        raise _translate(err, incident_id) from None
+    try:
+        await handle.query(IncidentWorkflow.status, rpc_timeout=timeout)
+    except RPCError as err:
+        if not is_unanswered(err):
+            raise _translate(err, incident_id) from None
+        # Unanswered, the incident would start paging whenever a worker turns up, hours later.
+        with contextlib.suppress(RPCError):
+            await handle.terminate("no worker answered the declaration", rpc_timeout=timeout)
+        raise no_worker(timeout, after="the declaration was withdrawn and nothing pages") from None
+    except WorkflowQueryFailedError:
+        pass  # a worker ran the task and answered: the incident stands
     return incident_id
+
+
+def incident_memo(title: str, playbook: PlaybookSnapshot, *, mirrored: bool) -> dict[str, Any]:
+    """What an incident's memo holds: the title for listings, and whether PagerDuty mirrors it.
+
+    Continue-as-new carries the memo to every later run.
+    """
+    memo: dict[str, Any] = {"title": title, "playbook_hash": playbook.content_hash}
+    if mirrored:
+        memo[PAGERDUTY_MIRROR_MEMO] = True
+    return memo
 
 
 def handle_for(client: Client, incident_id: str) -> WorkflowHandle[Any, Any]:
@@ -130,16 +208,19 @@ async def status(client: Client, incident_id: str) -> IncidentStatus:
     the page itself, so the timeline shows every page as it happens.
     """
     handle = handle_for(client, incident_id)
+    timeout = answer_timeout()
     try:
-        current = await handle.query(IncidentWorkflow.status)
+        current = await handle.query(IncidentWorkflow.status, rpc_timeout=timeout)
     except RPCError as err:
-        raise _translate(err, incident_id) from None
+        raise _translate(err, incident_id, timeout) from None
     except WorkflowQueryFailedError as err:
         raise IncidentError(f"Incident {incident_id!r} cannot report its status: {err}") from None
     live = [page for page, state in current.pages.items() if state == "notifying"]
     for page_id in live:
         try:
-            page = await client.get_workflow_handle(page_id).query(EscalationWorkflow.page_status)
+            page = await client.get_workflow_handle(page_id).query(
+                EscalationWorkflow.page_status, rpc_timeout=timeout
+            )
         except (RPCError, WorkflowQueryFailedError):
             continue
         current.timeline.extend(page_timeline(page.events))
@@ -151,23 +232,48 @@ async def decide(
     client: Client,
     incident_id: str,
     send: Callable[[WorkflowHandle[Any, Any]], Awaitable[Decided]],
+    *,
+    timeout: float | None = None,
 ) -> Decided:
     """Send a decision as an update; refusals and unknown ids become typed errors.
 
-    Updates answer the slim `Decided` (Rules learned: updates return slim results).
+    Updates answer the slim `Decided` (Rules learned: updates return slim results). Temporal
+    keeps an update that no worker took and applies it whenever one returns, so the decision
+    is sent only after a query (which records nothing) shows a worker answering: without one,
+    NoWorker after `timeout` seconds (default MAYDAY_DECISION_TIMEOUT) and nothing recorded.
     """
     handle = handle_for(client, incident_id)
+    wait = answer_timeout(timeout)
+    await probe(handle, wait)
     try:
-        return await send(handle)
+        async with asyncio.timeout(wait.total_seconds()):
+            return await send(handle)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise DecisionRejected(message) from None
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The worker answered the probe and died since: the update may still be applied.
+        raise no_worker(
+            wait, after=f"the decision may still take effect; check `mayday status {incident_id}`"
+        ) from None
     except RPCError as err:
-        raise _translate(err, incident_id) from None
+        raise _translate(err, incident_id, wait) from None
 
 
-def _translate(err: RPCError, incident_id: str) -> IncidentError:
+async def probe(handle: WorkflowHandle[Any, Any], timeout: timedelta) -> None:
+    """Return once a worker answers for the incident, else UnknownIncident or NoWorker."""
+    try:
+        await handle.query(IncidentWorkflow.status, rpc_timeout=timeout)
+    except RPCError as err:
+        raise _translate(err, handle.id, timeout) from None
+    except WorkflowQueryFailedError:
+        pass  # a worker answered, if only to say the query failed
+
+
+def _translate(err: RPCError, incident_id: str, timeout: timedelta | None = None) -> IncidentError:
+    if timeout is not None and is_unanswered(err):
+        return no_worker(timeout)
     if err.status == RPCStatusCode.NOT_FOUND:
         return UnknownIncident(f"No open incident with id {incident_id!r}.")
     if err.status == RPCStatusCode.FAILED_PRECONDITION:

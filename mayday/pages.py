@@ -3,17 +3,34 @@
 A page is found from its incident by id (Rules learned: address by id): the incident's status
 names its pages, and each page answers its own query. Only the search across incidents (an SMS
 reply "1" names none) lists workflows, with a fixed query that carries no text from outside.
+
+Every query and ack waits at most the decision timeout for a worker (NoWorker after it); an ack
+is sent only after its page answered a query, so an unanswered ack records nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from mayday.incidents import DecisionRejected, UnknownIncident, check_incident_id, is_incident_id
+from mayday.incidents import (
+    DecisionRejected,
+    UnknownIncident,
+    answer_timeout,
+    check_incident_id,
+    is_incident_id,
+    is_unanswered,
+    no_worker,
+)
 from workflows.escalation import EscalationWorkflow
 from workflows.escalation_contracts import AckInput, AckResult, PageStatus
 from workflows.incident import IncidentWorkflow
@@ -78,17 +95,24 @@ def page_sequence(page_id: str) -> int:
     return int(number) if number.isdigit() else 0
 
 
-async def incident_pages(client: Client, incident_id: str) -> dict[str, str] | None:
+async def incident_pages(
+    client: Client, incident_id: str, *, timeout: timedelta | None = None
+) -> dict[str, str] | None:
     """The incident's pages (page id → state), newest first; None when there is no such incident.
 
     `incident_id` must have the incident id grammar: it addresses a workflow directly.
     """
     check_incident_id(incident_id)
+    wait = timeout or answer_timeout()
     try:
-        status = await client.get_workflow_handle(incident_id).query(IncidentWorkflow.status)
+        status = await client.get_workflow_handle(incident_id).query(
+            IncidentWorkflow.status, rpc_timeout=wait
+        )
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
+        if is_unanswered(err):
+            raise no_worker(wait) from None
         raise
     except WorkflowQueryFailedError:
         return None
@@ -96,31 +120,45 @@ async def incident_pages(client: Client, incident_id: str) -> dict[str, str] | N
     return dict(ordered)
 
 
-async def page_status(client: Client, page_id: str) -> PageStatus | None:
-    """What a page reports (running or ended), or None if it cannot answer."""
+async def page_status(
+    client: Client, page_id: str, *, timeout: timedelta | None = None
+) -> PageStatus | None:
+    """What a page reports (running or ended), None if it cannot, NoWorker if nobody answers."""
+    wait = timeout or answer_timeout()
     try:
-        return await client.get_workflow_handle(page_id).query(EscalationWorkflow.page_status)
-    except (RPCError, WorkflowQueryFailedError):
+        return await client.get_workflow_handle(page_id).query(
+            EscalationWorkflow.page_status, rpc_timeout=wait
+        )
+    except RPCError as err:
+        if is_unanswered(err):
+            raise no_worker(wait) from None
+        return None
+    except WorkflowQueryFailedError:
         return None
 
 
 async def open_pages(
-    client: Client, *, incident_id: str | None = None, person: str | None = None
+    client: Client,
+    *,
+    incident_id: str | None = None,
+    person: str | None = None,
+    timeout: timedelta | None = None,
 ) -> list[OpenPage]:
     """Running pages, newest first, of one incident and/or that paged one person.
 
     A string that is not an incident id names no incident, so it has no pages.
     """
+    wait = timeout or answer_timeout()
     if incident_id is not None:
         if not is_incident_id(incident_id):
             return []
-        pages = await incident_pages(client, incident_id) or {}
+        pages = await incident_pages(client, incident_id, timeout=wait) or {}
         candidates = [page for page, state in pages.items() if state == "notifying"]
     else:
         candidates = await _running_pages(client)
     found: list[OpenPage] = []
     for page_id in candidates:
-        status = await page_status(client, page_id)
+        status = await page_status(client, page_id, timeout=wait)
         if status is None or status.state != "notifying" or (person and person not in status.paged):
             continue
         found.append(OpenPage(page_id, status))
@@ -133,13 +171,20 @@ async def _running_pages(client: Client) -> list[str]:
     return [page_id for _, page_id in sorted(listed, reverse=True)]
 
 
-async def ack_page(client: Client, page_id: str, actor: str, channel: str) -> AckResult:
+async def ack_page(
+    client: Client, page_id: str, actor: str, channel: str, *, timeout: timedelta | None = None
+) -> AckResult:
     """Acknowledge one page; refusals become DecisionRejected with the page's reason."""
     handle = client.get_workflow_handle(page_id)
+    wait = timeout or answer_timeout()
     try:
         return await handle.execute_update(
-            EscalationWorkflow.ack, AckInput(actor=actor, channel=channel)
+            EscalationWorkflow.ack, AckInput(actor=actor, channel=channel), rpc_timeout=wait
         )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        # The page answered a query just before (open_pages): its worker died since.
+        after = "the ack may still take effect; check `mayday status`"
+        raise no_worker(wait, after=after) from None
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise DecisionRejected(
@@ -158,18 +203,21 @@ async def ack_for(
     *,
     incident_id: str | None = None,
     incident_contains: str | None = None,
+    timeout: float | None = None,
 ) -> tuple[str, AckResult]:
     """Ack the newest open page that paged `actor`.
 
     `incident_id` names the incident exactly (CLI); `incident_contains` is the short id an SMS
     reply may carry ("ACK 3f9a"). With neither, the newest page wins. When nothing open paged
-    them, NoOpenPage says which incident paged them last and who acknowledged it.
+    them, NoOpenPage says which incident paged them last and who acknowledged it. Without a
+    worker answering within `timeout` seconds (default MAYDAY_DECISION_TIMEOUT), NoWorker.
     """
+    wait = answer_timeout(timeout)
     if incident_id is not None:
         check_incident_id(incident_id)
-        if await incident_pages(client, incident_id) is None:
+        if await incident_pages(client, incident_id, timeout=wait) is None:
             raise UnknownIncident(f"No open incident with id {incident_id!r}.")
-    pages = await open_pages(client, incident_id=incident_id)
+    pages = await open_pages(client, incident_id=incident_id, timeout=wait)
     mine = [
         page
         for page in pages
@@ -177,14 +225,21 @@ async def ack_for(
         and (not incident_contains or incident_contains in page.status.incident_id)
     ]
     if mine:
-        return mine[0].id, await ack_page(client, mine[0].id, actor, channel)
+        return mine[0].id, await ack_page(client, mine[0].id, actor, channel, timeout=wait)
     if incident_id is not None and pages:
         raise DecisionRejected(f"No open page of {incident_id!r} paged {actor!r}.")
-    raise await _why_none(client, actor, incident_id=incident_id, contains=incident_contains)
+    raise await _why_none(
+        client, actor, incident_id=incident_id, contains=incident_contains, timeout=wait
+    )
 
 
 async def _why_none(
-    client: Client, actor: str, *, incident_id: str | None, contains: str | None
+    client: Client,
+    actor: str,
+    *,
+    incident_id: str | None,
+    contains: str | None,
+    timeout: timedelta,
 ) -> NoOpenPage:
     """The refusal for an ack with nothing open: the newest incident whose page woke `actor`."""
     if incident_id is not None:
@@ -192,8 +247,9 @@ async def _why_none(
     else:
         incidents = await _running_incidents(client, contains)
     for incident in incidents:
-        pages = await incident_pages(client, incident) or {}
-        statuses = [s for s in [await page_status(client, p) for p in pages] if s is not None]
+        pages = await incident_pages(client, incident, timeout=timeout) or {}
+        found = [await page_status(client, page, timeout=timeout) for page in pages]
+        statuses = [status for status in found if status is not None]
         if incident_id is None and not any(actor in s.paged for s in statuses):
             continue
         acked_by = next((s.acked_by for s in statuses if s.acked_by is not None), None)

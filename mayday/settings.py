@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mayday.hooks.payload import MAX_BODY_BYTES
@@ -63,7 +63,15 @@ class Settings(BaseSettings):
         default="3/15m", pattern=RATE, description="Calls to one number: COUNT/WINDOW."
     )
 
-    hook_secret: SecretStr | None = None
+    hook_secret: SecretStr | None = Field(
+        default=None, description="Shared secret of the alert hooks; empty counts as unset."
+    )
+    hook_signature_window: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="Seconds a signed hook's timestamp may be from now before it is refused.",
+    )
     hook_max_body_bytes: int = Field(
         default=MAX_BODY_BYTES,
         gt=0,
@@ -78,6 +86,12 @@ class Settings(BaseSettings):
         ge=0,
         le=0.5,
         description="How long alerts for one incident wait to share a signal (group commit).",
+    )
+    decision_timeout: float = Field(
+        default=12.0,
+        gt=0,
+        le=300,
+        description="Seconds a CLI decision waits for a worker to answer before giving up.",
     )
     user: str | None = None
 
@@ -104,6 +118,17 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     pagerduty_routing_key: SecretStr | None = None
     pagerduty_base_url: str = "https://events.pagerduty.com"
+
+    @field_validator("hook_secret")
+    @classmethod
+    def _no_empty_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        # An empty MAYDAY_HOOK_SECRET= (a blank .env line) is no secret, not a secret "".
+        return secret if secret is not None and secret.get_secret_value().strip() else None
+
+    @property
+    def uses_twilio(self) -> bool:
+        """Whether SMS or voice go out through Twilio (which calls our hooks back)."""
+        return "twilio" in (self.sms_provider, self.voice_provider)
 
     @property
     def outbox_path(self) -> Path:
