@@ -2,6 +2,8 @@
 
 A playbook without the `page` / `page_acknowledged` / `page_stand_down` templates (or one whose
 template needs a fact this page lacks) still sends: the plain text below is used instead.
+An SMS is cut to the playbook's segment limit by shortening the title, never the ack
+instruction or the link.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from playbooks import Playbook, TemplateError, UnknownReference, render_template
+from playbooks.sms import fit_sms
 from workflows.escalation_contracts import NotifyRequest
 
 TEMPLATES = {"page": "page", "ack-notice": "page_acknowledged", "stand-down": "page_stand_down"}
@@ -56,7 +59,7 @@ def page_text(playbook: Playbook, request: NotifyRequest) -> PageText:
             if request.channel == "voice":
                 return PageText(body=rendered.body, voice_text=rendered.body)
             return PageText(body=rendered.body, subject=rendered.subject, html=rendered.html)
-    return _plain(request, acked_by)
+    return _plain(playbook, request, acked_by)
 
 
 def _title(request: NotifyRequest, service_name: str) -> str:
@@ -69,22 +72,33 @@ def _title(request: NotifyRequest, service_name: str) -> str:
     return request.summary
 
 
-def _plain(request: NotifyRequest, acked_by: str | None) -> PageText:
+def _plain(playbook: Playbook, request: NotifyRequest, acked_by: str | None) -> PageText:
+    body = _plain_body(request, acked_by, request.summary)
+    if request.channel == "sms":
+        limit = playbook.sms.segment_limit
+        body = fit_sms(
+            lambda summary: _plain_body(request, acked_by, summary), request.summary, limit
+        )
     if request.purpose == "stand-down":
-        body = f"Stand down: {request.summary} is resolved. No action needed."
         subject = f"Resolved: {request.summary}"
     elif request.purpose == "ack-notice":
-        body = f"Handled by {acked_by or 'a responder'}: {request.summary}. No action needed."
         subject = f"Handled: {request.summary}"
     else:
-        body = (
-            f"PAGE (level {request.level}): {request.summary}. "
-            f"Reply ACK or run: mayday ack {request.incident_id}"
-        )
         subject = f"PAGE: {request.summary}"
     if request.channel == "voice":
         return PageText(body=body, voice_text=body)
     return PageText(body=body, subject=subject if request.channel == "email" else None)
+
+
+def _plain_body(request: NotifyRequest, acked_by: str | None, summary: str) -> str:
+    if request.purpose == "stand-down":
+        return f"Stand down: {summary} is resolved. No action needed."
+    if request.purpose == "ack-notice":
+        return f"Handled by {acked_by or 'a responder'}: {summary}. No action needed."
+    return (
+        f"PAGE (level {request.level}): {summary}. "
+        f"Reply ACK or run: mayday ack {request.incident_id}"
+    )
 
 
 def _display_name(playbook: Playbook, person_id: str | None) -> str | None:

@@ -1,4 +1,8 @@
-"""Render a playbook template for one channel: sandboxed Jinja2, strict variables, safe HTML."""
+"""Render a playbook template for one channel: sandboxed Jinja2, strict variables, safe HTML.
+
+A rendered SMS stays within the playbook's segment limit: when a long incident title pushes it
+over, the title is cut (never the link or the instruction around it).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
@@ -15,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from playbooks.errors import TemplateError, TemplateFailed, TemplateRefused, UnknownReference
 from playbooks.schema import MessageTemplate, Playbook, format_duration
-from playbooks.sms import SmsEncoding, measure_sms
+from playbooks.sms import SmsEncoding, cut_sms, fit_sms, fits_sms, measure_sms
 from playbooks.speech import for_speech
 
 RenderChannel = Literal["email", "sms", "voice"]
@@ -47,7 +51,44 @@ def render_template(
     if template is None:
         raise UnknownReference(f"template {template_id!r} is not in playbook {playbook.name!r}")
     variables = {"company": playbook.company.model_dump(mode="json"), **context}
-    return render_form(template, channel, variables)
+    rendered = render_form(template, channel, variables)
+    limit = playbook.sms.segment_limit
+    if rendered.channel != "sms" or fits_sms(rendered.body, limit):
+        return rendered
+    return _fitted_sms(template, variables, limit)
+
+
+def _fitted_sms(
+    template: MessageTemplate, variables: Mapping[str, object], limit: int
+) -> RenderedMessage:
+    """The SMS form within `limit` segments: the incident's title gives way, the link stays."""
+    incident = variables.get("incident")
+    title = incident.get("title") if isinstance(incident, Mapping) else None
+
+    def body_with(text: str) -> str:
+        given = _replaced(variables, str(title), text) if title else variables
+        return render_form(template, "sms", given).body
+
+    body = fit_sms(body_with, str(title), limit) if title else cut_sms(body_with(""), limit)
+    length = measure_sms(body)
+    return RenderedMessage(
+        template=template.id,
+        channel="sms",
+        body=body,
+        encoding=length.encoding,
+        segments=length.segments,
+    )
+
+
+def _replaced(value: Any, old: str, new: str) -> Any:
+    """`value` with every string equal to `old` (the title, the page reason) now `new`."""
+    if isinstance(value, str):
+        return new if value == old else value
+    if isinstance(value, Mapping):
+        return {key: _replaced(child, old, new) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_replaced(child, old, new) for child in value]
+    return value
 
 
 def render_form(

@@ -1,7 +1,9 @@
-"""SMS length in segments: GSM-7 (with its two-septet extension characters) or UCS-2."""
+"""SMS length in segments (GSM-7 with its two-septet extension characters, or UCS-2), and cutting
+a body to a segment limit while keeping what matters (the link, the ack instruction)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,3 +50,57 @@ def _segments(sizes: list[int], single: int, part: int) -> int:
             segments, used = segments + 1, 0
         used += size
     return segments
+
+
+SMS_MAX_CHARACTERS = 1_600
+"""Twilio refuses a longer body whatever its segments."""
+CUT = "..."
+
+
+def fits_sms(text: str, segment_limit: int) -> bool:
+    """Whether `text` goes out in at most `segment_limit` segments and Twilio accepts it."""
+    return len(text) <= SMS_MAX_CHARACTERS and measure_sms(text).segments <= segment_limit
+
+
+def fit_sms(render: Callable[[str], str], text: str, segment_limit: int) -> str:
+    """`render(text)`, with `text` cut (ending in CUT) just enough for the result to fit.
+
+    `text` is the part that may give way (an incident title); what `render` adds around it (the
+    link, the ack instruction) is kept. If even an empty `text` does not fit, the rendered body
+    is cut with `cut_sms`.
+    """
+    body = render(text)
+    if fits_sms(body, segment_limit):
+        return body
+    shortest, longest = 0, len(text) - 1
+    best: str | None = None
+    while shortest <= longest:
+        middle = (shortest + longest) // 2
+        candidate = render(_cut(text, middle))
+        if fits_sms(candidate, segment_limit):
+            best, shortest = candidate, middle + 1
+        else:
+            longest = middle - 1
+    return best if best is not None else cut_sms(render(CUT), segment_limit)
+
+
+def cut_sms(text: str, segment_limit: int) -> str:
+    """`text` cut to fit, keeping its last line (the link or the instruction) when it can."""
+    if fits_sms(text, segment_limit):
+        return text
+    head, _, last = text.rpartition("\n")
+    if not head or not fits_sms(f"{CUT}\n{last}", segment_limit):
+        head, last = text, ""
+    tail = f"\n{last}" if last else ""
+    shortest, longest = 0, len(head)
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if fits_sms(_cut(head, middle) + tail, segment_limit):
+            shortest = middle
+        else:
+            longest = middle - 1
+    return _cut(head, shortest) + tail
+
+
+def _cut(text: str, length: int) -> str:
+    return text[:length].rstrip() + CUT

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from activities.pages import page_text
+from playbooks.sms import measure_sms
 from tests.unit.activities.paging_playbook import paging_playbook
 from workflows.escalation_contracts import NotifyRequest
 
@@ -115,3 +118,58 @@ def test_stand_down_without_the_template_is_plain_text() -> None:
     assert sms.body == expected and sms.subject is None
     assert voice.voice_text == expected
     assert email.subject == "Resolved: SEV2 Checkout: Checkout errors above 5%"
+
+
+LONG_TITLE = "Checkout errors above 5% " + "and still climbing " * 150
+HUGE_UNICODE_TITLE = "Paiements refusés — " * 200
+
+
+def _sms_fits(body: str, segments: int = 3) -> bool:
+    return measure_sms(body).segments <= segments and len(body) <= 1_600
+
+
+@pytest.mark.parametrize("purpose", ["page", "ack-notice", "stand-down"])
+@pytest.mark.parametrize("title", [LONG_TITLE, HUGE_UNICODE_TITLE])
+@pytest.mark.parametrize("templated", [True, False])
+def test_a_long_title_is_cut_to_the_segment_limit(
+    purpose: str, title: str, templated: bool
+) -> None:
+    playbook = paging_playbook()
+    if not templated:
+        playbook = playbook.model_copy(update={"templates": {}})
+    short = page_text(playbook, _request(purpose=purpose, acked_by="ben-second"))
+    text = page_text(
+        playbook,
+        _request(purpose=purpose, acked_by="ben-second", summary=f"SEV2 Checkout: {title}"),
+    )
+    assert _sms_fits(text.body, playbook.sms.segment_limit), measure_sms(text.body)
+    assert not _sms_fits(title.replace("—", "-"), playbook.sms.segment_limit)
+    assert title[:20] in text.body
+    # What follows the title (the ack instruction, the link, "No action needed") is kept.
+    assert short.body.rsplit(" ", 3)[-1] in text.body
+    if purpose == "page":
+        assert ("ACK" in text.body) and ("mayday ack inc-1" in text.body or templated)
+
+
+def test_a_page_sms_keeps_the_bridge_link_when_the_title_is_cut() -> None:
+    playbook = paging_playbook()
+    text = page_text(playbook, _request(summary=f"SEV2 Checkout: {LONG_TITLE}"))
+    assert str(playbook.company.bridge_url).rstrip("/") in text.body
+
+
+def test_a_smaller_segment_limit_is_held_too() -> None:
+    playbook = paging_playbook()
+    one = playbook.model_copy(update={"sms": playbook.sms.model_copy(update={"segment_limit": 1})})
+    text = page_text(one, _request(summary=f"SEV2 Checkout: {LONG_TITLE}"))
+    assert measure_sms(text.body).segments == 1 and "ACK" in text.body
+
+
+def test_a_short_title_is_never_cut() -> None:
+    text = page_text(paging_playbook(), _request())
+    assert "..." not in text.body and "Checkout errors above 5%" in text.body
+
+
+def test_email_and_voice_are_not_cut_to_sms_segments() -> None:
+    title = "Checkout errors above 5% " * 12
+    email = page_text(paging_playbook(), _request(channel="email", summary=title))
+    assert email.subject is not None and title.strip() in email.body
