@@ -14,7 +14,7 @@ LONG_TITLE = "Card payments failing at checkout " * 60
 
 def _with_title(title: str) -> dict[str, object]:
     context = sample_context()
-    context["incident"] = {**context["incident"], "title": title}  # type: ignore[dict-item]
+    context["incident"] = {**context["incident"], "title": title}
     return context
 
 
