@@ -8,12 +8,15 @@ Per source, with the hook secret S::
                   code disagree on the default; both are read): lowercase hex HMAC-SHA256(S)
                   over the body, or over "<unix seconds>:" + body when the contact point sets
                   its timestamp header to X-Grafana-Alerting-Signature-Timestamp, which must
-                  be within 5 minutes of now; or, without a signature, a token as below
+                  be within the signature window of now (MAYDAY_HOOK_SIGNATURE_WINDOW,
+                  5 minutes); or, without a signature, a token as below
     alertmanager  Authorization: Bearer S, Authorization: Basic with S as the password,
     datadog         or X-Mayday-Token: S (for senders that cannot set Authorization)
     generic
 
-Without a secret every hook is refused, except in `mayday dev`, which accepts unauthenticated
+Only Grafana's signature can carry a time: PagerDuty V3 signs the body alone (redeliveries
+are deduplicated by X-Webhook-Id instead) and token sources sign nothing. Without a secret
+every hook is refused, except in `mayday dev`, which accepts unauthenticated
 hooks from loopback addresses only. Comparisons are constant-time, and reasons name headers,
 never the values received or expected.
 """
@@ -49,10 +52,12 @@ def verify(
     now: datetime,
     loopback_only_unauthenticated: bool,
     client_host: str,
+    window: timedelta = SIGNATURE_WINDOW,
 ) -> None:
     """Return if the delivery is authentic for `source`, else raise Unauthorized with why.
 
-    `now` must be timezone-aware; an empty `secret` counts as none configured.
+    `now` must be timezone-aware; an empty `secret` counts as none configured. A signed
+    timestamp further than `window` from `now` is refused: a captured delivery replayed later.
     """
     if not secret:
         if loopback_only_unauthenticated and is_loopback(client_host):
@@ -66,7 +71,7 @@ def verify(
     if source == "pagerduty":
         _verify_pagerduty(key, body, headers)
     elif source == "grafana":
-        _verify_grafana(key, body, headers, now)
+        _verify_grafana(key, body, headers, now, window)
     elif source in TOKEN_SOURCES:
         _verify_token(key, headers)
     else:
@@ -97,7 +102,9 @@ def _verify_pagerduty(key: bytes, body: bytes, headers: Mapping[str, str]) -> No
         raise Unauthorized(f"{PAGERDUTY_SIGNATURE_HEADER} does not match the hook secret")
 
 
-def _verify_grafana(key: bytes, body: bytes, headers: Mapping[str, str], now: datetime) -> None:
+def _verify_grafana(
+    key: bytes, body: bytes, headers: Mapping[str, str], now: datetime, window: timedelta
+) -> None:
     signatures = [
         value.strip() for name in GRAFANA_SIGNATURE_HEADERS if (value := header(headers, name))
     ]
@@ -109,19 +116,20 @@ def _verify_grafana(key: bytes, body: bytes, headers: Mapping[str, str], now: da
             f"missing {GRAFANA_SIGNATURE_HEADER_NAMES} header (or an Authorization token)"
         )
     timestamp = header(headers, GRAFANA_TIMESTAMP_HEADER)
-    signed = body if timestamp is None else _timestamped(timestamp, body, now)
+    signed = body if timestamp is None else _timestamped(timestamp, body, now, window)
     if not _any_equal(_hmac_hex(key, signed), [_bytes(s.lower()) for s in signatures]):
         raise Unauthorized(f"{GRAFANA_SIGNATURE_HEADER_NAMES} does not match the hook secret")
 
 
-def _timestamped(timestamp: str, body: bytes, now: datetime) -> bytes:
+def _timestamped(timestamp: str, body: bytes, now: datetime, window: timedelta) -> bytes:
     seconds = timestamp.strip()
     if not (seconds.isascii() and seconds.isdigit() and len(seconds) <= 12):
         raise Unauthorized(f"{GRAFANA_TIMESTAMP_HEADER} is not a Unix time in seconds")
-    if abs(now.timestamp() - int(seconds)) > SIGNATURE_WINDOW.total_seconds():
+    if abs(now.timestamp() - int(seconds)) > window.total_seconds():
         # Outside the window a captured delivery could be replayed.
         raise Unauthorized(
-            f"{GRAFANA_TIMESTAMP_HEADER} is more than 5 minutes from now; check the sender's clock"
+            f"{GRAFANA_TIMESTAMP_HEADER} is more than {window.total_seconds():g} s from now; "
+            "a replayed delivery, or check the sender's clock"
         )
     return seconds.encode("ascii") + b":" + body
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from fastapi import FastAPI, Request
@@ -70,6 +70,7 @@ def register_hooks(
     playbook = current_playbook(settings.playbook)
     frozen = snapshot(playbook)
     secret = settings.hook_secret.get_secret_value() if settings.hook_secret else None
+    window = timedelta(seconds=settings.hook_signature_window)
     hand_off = HandOff(settings, playbook, frozen, link.client)
 
     @app.post("/hooks/{source}", status_code=202)
@@ -97,6 +98,7 @@ def register_hooks(
                     now=datetime.now(UTC),
                     loopback_only_unauthenticated=unsigned is Unsigned.LOOPBACK,
                     client_host=request.client.host if request.client else "",
+                    window=window,
                 )
             parsed = parse(body, request.headers)
         except HookError as err:
@@ -120,16 +122,24 @@ def register_hooks(
             async with asyncio.timeout(HANDOFF_TIMEOUT_SECONDS):
                 intake = await hand_off(parsed.source, parsed.delivery_id, parsed.alerts)
         except UnroutableAlert as err:
+            unrouted(parsed.source, err.unrouted)
             return error(422, str(err), err.field)
         except HookError as err:
             return error(err.status, err.error, err.field)
         except (RPCError, RuntimeError, TimeoutError) as err:
             unavailable(err)
             return error(503, "Temporal is unavailable; the alert was not accepted, retry later.")
+        unrouted(parsed.source, intake.unrouted)
         return JSONResponse(
             {"incidents": intake.incidents, "unrouted": intake.unrouted, "ignored": intake.ignored},
             status_code=202,
         )
+
+    def unrouted(source: str, count: int) -> None:
+        if count:
+            # Counts only: labels may name people or hosts (no PII in logs).
+            log.warning("%d alert(s) from %s matched no route of the playbook", count, source)
+            metrics.unrouted.labels(source).inc(count)
 
     def unavailable(err: BaseException) -> None:
         kind = failure_kind(err)

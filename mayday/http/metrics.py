@@ -24,6 +24,12 @@ class HookMetrics:
             ["source", "status"],
             registry=self.registry,
         )
+        self.unrouted = Counter(
+            "mayday_alerts_unrouted",
+            "Alerts no route of the playbook matched, by hook source.",
+            ["source"],
+            registry=self.registry,
+        )
         self.handoff_seconds = Histogram(
             "mayday_hook_handoff_seconds",
             "Time from receiving a delivery to Temporal accepting it.",

@@ -288,3 +288,30 @@ async def test_metrics_count_deliveries_by_source_and_status(hooks: httpx.AsyncC
     assert 'mayday_hook_deliveries_total{source="alertmanager",status="202"}' in text
     assert 'mayday_hook_deliveries_total{source="alertmanager",status="400"}' in text
     assert "mayday_hook_handoff_seconds_bucket" in text
+
+
+def _unrouted_count(text: str) -> float:
+    prefix = 'mayday_alerts_unrouted_total{source="alertmanager"} '
+    line = next((line for line in text.splitlines() if line.startswith(prefix)), prefix + "0")
+    return float(line.removeprefix(prefix))
+
+
+async def test_unrouted_alerts_are_logged_without_labels_and_counted(
+    hooks: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = _unrouted_count((await hooks.get("/metrics")).text)
+    mixed = alertmanager_payload(unique_alertname())
+    stray = copy.deepcopy(mixed["alerts"][0])
+    stray["labels"].update(service="warehouse", owner="dana@acme.example")
+    stray["fingerprint"] = "f" * 16
+    mixed["alerts"].append(stray)
+    answered = await post_alertmanager(hooks, mixed)
+    assert answered.status_code == 202 and answered.json()["unrouted"] == 1, answered.text
+    lost = alertmanager_payload(unique_alertname(), service="warehouse")
+    assert (await post_alertmanager(hooks, lost)).status_code == 422
+
+    after = _unrouted_count((await hooks.get("/metrics")).text)
+    assert after - before == 2
+    logged = [r.getMessage() for r in caplog.records if r.name == "mayday.http.hooks"]
+    assert logged.count("1 alert(s) from alertmanager matched no route of the playbook") == 2
+    assert not any("warehouse" in m or "dana@" in m for m in logged)

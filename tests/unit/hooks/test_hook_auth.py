@@ -25,6 +25,7 @@ def check(
     secret: str | None = SECRET,
     loopback_only: bool = False,
     client_host: str = "203.0.113.9",
+    window: timedelta = timedelta(minutes=5),
 ) -> None:
     verify(
         source,
@@ -34,6 +35,7 @@ def check(
         now=NOW,
         loopback_only_unauthenticated=loopback_only,
         client_host=client_host,
+        window=window,
     )
 
 
@@ -125,7 +127,23 @@ def test_grafana_stale_or_future_timestamp_is_refused(skew: timedelta) -> None:
         },
     )
 
-    assert "5 minutes" in reason
+    assert "more than 300 s from now" in reason
+
+
+@pytest.mark.parametrize(
+    ("age", "passes"), [(timedelta(seconds=50), True), (timedelta(minutes=2), False)]
+)
+def test_grafana_signature_window_is_a_setting(age: timedelta, passes: bool) -> None:
+    sent = int((NOW - age).timestamp())
+    headers = {
+        "X-Grafana-Alerting-Signature": hmac_hex(SECRET, f"{sent}:".encode() + GRAFANA_BODY),
+        "X-Grafana-Alerting-Signature-Timestamp": str(sent),
+    }
+    if passes:
+        check("grafana", GRAFANA_BODY, headers, window=timedelta(minutes=1))
+    else:
+        reason = refused("grafana", GRAFANA_BODY, headers, window=timedelta(minutes=1))
+        assert "more than 60 s from now" in reason
 
 
 def test_grafana_timestamp_must_be_signed_too() -> None:
