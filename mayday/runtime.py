@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import uvicorn
 from rich.console import Console
@@ -22,6 +23,7 @@ from mayday.devstack import (
 )
 from mayday.http.app import create_app
 from mayday.http.hooks import Unsigned
+from mayday.incidents import IncidentError
 from mayday.settings import Settings
 from worker.client import connect, metrics_runtime
 from worker.run import build_workers, run_until
@@ -29,6 +31,23 @@ from worker.run import build_workers, run_until
 log = logging.getLogger(__name__)
 
 KEEP_ALIVE_SECONDS = 75
+
+
+class StartRefused(IncidentError):
+    """A process refuses to start with these settings; the message names the one to fix."""
+
+
+def check_can_start(settings: Settings) -> None:
+    """Refuse settings a process would run with but never work under (StartRefused)."""
+    if settings.uses_twilio:
+        url = urlsplit(settings.public_url or "")
+        if url.scheme not in ("http", "https") or not url.hostname:
+            # Twilio signs, and calls back, the public URL: without it no SMS or call ack works.
+            raise StartRefused(
+                "Twilio is configured but MAYDAY_PUBLIC_URL is "
+                f"{'unset' if not settings.public_url else 'not an http(s) URL'}; set it to "
+                "the https:// address Twilio reaches this app on."
+            )
 
 
 def sdk_metrics(settings: Settings) -> Runtime | None:
@@ -75,6 +94,7 @@ async def serve_http(server: EmbeddedHttpServer, stop: asyncio.Event) -> None:
 
 async def run_worker_process(settings: Settings) -> None:
     """`mayday worker`: poll the task queue until Ctrl-C or SIGTERM."""
+    check_can_start(settings)
     stop = asyncio.Event()
     install_stop_signals(stop)
     runtime = sdk_metrics(settings)
@@ -84,6 +104,12 @@ async def run_worker_process(settings: Settings) -> None:
 
 async def run_http_process(settings: Settings, *, insecure: bool = False) -> None:
     """`mayday serve`: the HTTP app until Ctrl-C or SIGTERM."""
+    check_can_start(settings)
+    if settings.hook_secret is None and not insecure:
+        raise StartRefused(
+            "Refusing to serve hooks without a secret: set MAYDAY_HOOK_SECRET, or pass "
+            "--insecure for a local trial."
+        )
     stop = asyncio.Event()
     install_stop_signals(stop)
     unsigned = Unsigned.ANYONE if insecure else Unsigned.NOBODY
@@ -101,6 +127,7 @@ class DevPorts:
 
 async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None:
     """`mayday dev`: Temporal dev server, worker and HTTP app, all stopped together."""
+    check_can_start(settings)
     data_dir = ensure_data_dir(settings.data_dir)
     config = DevServerConfig(data_dir=data_dir, temporal_port=ports.temporal, ui_port=ports.ui)
     settings = settings.model_copy(

@@ -25,7 +25,10 @@ def parse_rate(rate: str) -> tuple[int, timedelta]:
 class Settings(BaseSettings):
     """Where Temporal is, where data lives, which ports and providers to use."""
 
-    model_config = SettingsConfigDict(env_prefix="MAYDAY_", extra="ignore", populate_by_name=True)
+    # An empty variable (compose's `${X:-}`, a blank .env line) means unset: the default holds.
+    model_config = SettingsConfigDict(
+        env_prefix="MAYDAY_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -127,8 +130,9 @@ class Settings(BaseSettings):
 
     @property
     def uses_twilio(self) -> bool:
-        """Whether SMS or voice go out through Twilio (which calls our hooks back)."""
-        return "twilio" in (self.sms_provider, self.voice_provider)
+        """Whether Twilio is configured: it sends SMS or voice, or its auth token signs hooks."""
+        token = self.twilio_auth_token.get_secret_value() if self.twilio_auth_token else ""
+        return "twilio" in (self.sms_provider, self.voice_provider) or bool(token.strip())
 
     @property
     def outbox_path(self) -> Path:
