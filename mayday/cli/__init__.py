@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 
 import typer
 
 from mayday.cli import incidents, outbox, playbook, runtime
+from workflows.bounds import visible
 
 app = typer.Typer(
     name="mayday",
@@ -43,7 +45,21 @@ def main() -> None:
         code = 130
     except SystemExit as err:
         code = err.code if isinstance(err.code, int) else 1
+    except Exception as err:
+        code = _unexpected(err)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(code)
+
+
+def _unexpected(err: Exception) -> int:
+    """One line for a failure no command foresaw; the traceback only with MAYDAY_DEBUG=1."""
+    if os.environ.get("MAYDAY_DEBUG") == "1":
+        traceback.print_exception(err)
+    message = " ".join(visible(str(err)).split())[:300]
+    # The last line of defence: a user sees one line, never a traceback.
+    sys.stderr.write(
+        f"error: {type(err).__name__}: {message} (MAYDAY_DEBUG=1 shows the traceback)\n"
+    )
+    return 1

@@ -1,8 +1,13 @@
-"""Incident commands: declare, list, status, severity, phase, resolve, reopen, timeline, page."""
+"""Incident commands: declare, list, status, severity, phase, resolve, reopen, timeline, page.
+
+Whatever an incident holds came from outside (alert titles, notes, names): it is printed through
+`visible`, so no escape sequence in it ever reaches the terminal.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import typer
@@ -20,15 +25,24 @@ from mayday.cli.common import (
     client_for,
     console,
     fail,
+    incident_id_value,
+    note_value,
     print_json,
+    required_note_value,
     run,
     settings,
+    text_value,
+    time_scale_value,
+    title_value,
 )
 from mayday.cli.layout import WIDE_OPTION, fitted_table, one_line, print_wide
+from mayday.incident_timeline import Timeline
+from mayday.incident_timeline import timeline as read_timeline
 from mayday.pages import ack_for, page_sequence
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
 from playbooks import PlaybookInvalid
+from workflows.bounds import visible
 from workflows.contracts import (
     ChangePhase,
     ChangeSeverity,
@@ -38,6 +52,7 @@ from workflows.contracts import (
     PageOnDemand,
     Reopen,
     Resolve,
+    TimelineEntry,
 )
 from workflows.phases import Phase
 
@@ -45,7 +60,10 @@ app = typer.Typer()
 
 WATCH_INTERVAL_SECONDS = 2.0
 ID_ARGUMENT = typer.Argument(
-    ..., metavar="ID", help="Incident id, e.g. incident-checkout-3f9a1c2e (see `mayday list`)."
+    ...,
+    metavar="ID",
+    help="Incident id, e.g. incident-checkout-3f9a1c2e (see `mayday list`).",
+    callback=incident_id_value,
 )
 
 
@@ -58,12 +76,21 @@ def _playbook_snapshot(current: Settings) -> Any:
 
 @app.command()
 def declare(
-    service: str = typer.Option(..., help="Business service affected (a playbook service id)."),
-    severity: str = typer.Option(..., help="Severity id, e.g. SEV2."),
-    title: str = typer.Option(..., help="Short description of what is wrong."),
+    service: str = typer.Option(
+        ..., help="Business service affected (a playbook service id).", callback=text_value
+    ),
+    severity: str = typer.Option(..., help="Severity id, e.g. SEV2.", callback=text_value),
+    title: str = typer.Option(
+        ...,
+        help="Short description of what is wrong (cut to 300 characters).",
+        callback=title_value,
+    ),
     who: str | None = AS_OPTION,
     time_scale: float = typer.Option(
-        1.0, "--time-scale", help="Multiply every playbook duration (0.01 for demos and drills)."
+        1.0,
+        "--time-scale",
+        help="Multiply every playbook duration (0.01 for demos and drills; 0.0001 to 1000).",
+        callback=time_scale_value,
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -112,7 +139,7 @@ def list_(
         console.print("No open incidents.")
         return
     columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
-    cells = [[str(row[c] or "") for c in columns] for row in rows]
+    cells = [[visible(str(row[c] or "")) for c in columns] for row in rows]
     if wide:
         print_wide(console, columns, cells)
     else:
@@ -128,9 +155,9 @@ def _status_view(status: IncidentStatus, *, wide: bool, width: int) -> Table:
     def row(label: str, value: str, *, markup: bool = False) -> None:
         text = Text.from_markup(label) if markup else Text(label)
         if wide:
-            table.add_row(text, Text(value))
+            table.add_row(text, Text(visible(value)))
         else:
-            table.add_row(text, one_line(value, width - label_width - 2))
+            table.add_row(text, one_line(visible(value), width - label_width - 2))
 
     table.add_column(min_width=label_width if not wide else None, no_wrap=True)
     table.add_column()
@@ -153,15 +180,36 @@ def _status_view(status: IncidentStatus, *, wide: bool, width: int) -> Table:
             "nobody took the page; the fallback was paged",
             markup=True,
         )
-    if status.alerts:
-        firing = sum(1 for state in status.alerts.values() if state == "firing")
-        row("alerts", f"{firing} firing, {len(status.alerts) - firing} resolved")
+    alerts = _alert_summary(status)
+    if alerts:
+        row("alerts", alerts)
     if status.time_scale != 1.0:
         row("time scale", f"{status.time_scale:g}")
+    shown = len([e for e in status.timeline if e.kind != "page"])
+    if status.timeline_total > shown:
+        row(
+            "timeline",
+            f"showing the newest {shown} of {status.timeline_total} entries "
+            f"(mayday timeline {status.id} for all)",
+        )
     last = status.timeline[-1] if status.timeline else None
     if last:
         row("last", f"{last.at:%H:%M:%S}Z {last.actor}: {last.text}")
     return table
+
+
+def _alert_summary(status: IncidentStatus) -> str:
+    """'20000 firing, 3 resolved' from the counts of every alert (`alerts` holds the newest)."""
+    counts = dict(status.alert_counts)
+    if not counts:
+        for state in status.alerts.values():
+            counts[state] = counts.get(state, 0) + 1
+    if not counts:
+        return ""
+    firing, resolved = counts.pop("firing", 0), counts.pop("resolved", 0)
+    parts = [f"{firing} firing", f"{resolved} resolved"]
+    parts += [f"{count} {state}" for state, count in sorted(counts.items())]
+    return ", ".join(parts)
 
 
 @app.command()
@@ -202,22 +250,40 @@ def status(
 
 @app.command()
 def timeline(incident_id: str = ID_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
-    """Show every event of an incident in order."""
+    """Show every event of an incident in order, read a page at a time however long it is."""
     current = settings()
 
-    async def go() -> IncidentStatus:
-        return await incidents.status(await client_for(current), incident_id)
+    async def go() -> Timeline:
+        return await read_timeline(await client_for(current), incident_id)
 
     result = run(go())
     if as_json:
         print_json(
-            {"id": result.id, "timeline": [e.model_dump(mode="json") for e in result.timeline]}
+            {
+                "id": result.status.id,
+                "timeline": [e.model_dump(mode="json") for e in result.entries],
+                "total": len(result.entries),
+                "dropped": result.dropped,
+            }
         )
         return
-    table = Table("at (UTC)", "actor", "what")
-    for entry in result.timeline:
-        table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", entry.actor, escape(entry.text))
-    console.print(table)
+    if result.dropped:
+        console.print(
+            f"({result.dropped} older entries were dropped to keep the incident bounded)",
+            highlight=False,
+        )
+    _print_entries(result.entries)
+
+
+def _print_entries(entries: list[TimelineEntry]) -> None:
+    """One line per entry, columns aligned; plain writes, so 20,000 entries print in a blink."""
+    width = min(max((len(visible(e.actor)) for e in entries), default=5), 24)
+    lines = [f"{'at (UTC)':<19}  {'actor':<{width}}  what"]
+    lines += [
+        f"{entry.at:%Y-%m-%d %H:%M:%S}  {visible(entry.actor):<{width}}  {visible(entry.text)}"
+        for entry in entries
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _decide(incident_id: str, current: Settings, what: str, send: Any, as_json: bool) -> Decided:
@@ -236,8 +302,8 @@ def _decide(incident_id: str, current: Settings, what: str, send: Any, as_json: 
 @app.command()
 def severity(
     incident_id: str = ID_ARGUMENT,
-    level: str = typer.Argument(..., metavar="SEVERITY"),
-    reason: str | None = typer.Option(None, help="Why, for the timeline."),
+    level: str = typer.Argument(..., metavar="SEVERITY", callback=text_value),
+    reason: str | None = typer.Option(None, help="Why, for the timeline.", callback=note_value),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -261,7 +327,7 @@ def phase(
         metavar="PHASE",
         help="The next phase: identified, monitoring, resolved or closed (one step at a time).",
     ),
-    note: str | None = typer.Option(None, help="A note for the timeline."),
+    note: str | None = typer.Option(None, help="A note for the timeline.", callback=note_value),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -287,7 +353,9 @@ def phase(
 @app.command()
 def resolve(
     incident_id: str = ID_ARGUMENT,
-    note: str | None = typer.Option(None, help="What fixed it, for the timeline."),
+    note: str | None = typer.Option(
+        None, help="What fixed it, for the timeline.", callback=note_value
+    ),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -306,7 +374,9 @@ def resolve(
 @app.command()
 def reopen(
     incident_id: str = ID_ARGUMENT,
-    reason: str = typer.Option(..., help="Why the incident is back, for the record."),
+    reason: str = typer.Option(
+        ..., help="Why the incident is back, for the record.", callback=required_note_value
+    ),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -348,7 +418,7 @@ def ack(
         )
     else:
         console.print(
-            f"{incident_id}: acknowledged by {result.acked_by} at level "
+            f"{incident_id}: acknowledged by {escape(visible(result.acked_by))} at level "
             f"{result.level}; everyone paged is told.",
             highlight=False,
         )
@@ -357,12 +427,18 @@ def ack(
 @app.command()
 def page(
     incident_id: str = ID_ARGUMENT,
-    role: str | None = typer.Option(None, "--role", help="Page whoever holds this role."),
-    person: str | None = typer.Option(None, "--person", help="Page this person (directory id)."),
-    policy: str | None = typer.Option(
-        None, "--policy", help="Page through this escalation policy."
+    role: str | None = typer.Option(
+        None, "--role", help="Page whoever holds this role.", callback=text_value
     ),
-    reason: str | None = typer.Option(None, help="Why, quoted in the page and the timeline."),
+    person: str | None = typer.Option(
+        None, "--person", help="Page this person (directory id).", callback=text_value
+    ),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Page through this escalation policy.", callback=text_value
+    ),
+    reason: str | None = typer.Option(
+        None, help="Why, quoted in the page and the timeline.", callback=note_value
+    ),
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:

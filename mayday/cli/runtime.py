@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mayday.cli.common import EXIT_USAGE, console, fail, run, settings
+from mayday.cli.common import EXIT_USAGE, console, fail, port_value, run, settings
 
 app = typer.Typer()
 
@@ -14,9 +14,9 @@ app = typer.Typer()
 @app.command()
 def dev(
     data_dir: Path | None = typer.Option(None, help="State directory (default $MAYDAY_DATA_DIR)."),
-    temporal_port: int = typer.Option(7233, help="Temporal gRPC port."),
-    ui_port: int = typer.Option(8233, help="Temporal Web UI port."),
-    http_port: int = typer.Option(8000, help="mayday HTTP app port."),
+    temporal_port: int = typer.Option(7233, help="Temporal gRPC port.", callback=port_value),
+    ui_port: int = typer.Option(8233, help="Temporal Web UI port.", callback=port_value),
+    http_port: int = typer.Option(8000, help="mayday HTTP app port.", callback=port_value),
 ) -> None:
     """Run everything locally: Temporal dev server + UI, worker and HTTP app; Ctrl-C stops all."""
     from mayday.devstack import DevStackError
@@ -45,7 +45,9 @@ def serve(
     insecure: bool = typer.Option(
         False, "--insecure", help="Accept unauthenticated hooks (never in production)."
     ),
-    port: int | None = typer.Option(None, help="HTTP port (default $MAYDAY_HTTP_PORT)."),
+    port: int | None = typer.Option(
+        None, help="HTTP port (default $MAYDAY_HTTP_PORT).", callback=port_value
+    ),
 ) -> None:
     """Run the HTTP app (hooks, callbacks, status page) until Ctrl-C or SIGTERM."""
     from mayday.runtime import run_http_process
