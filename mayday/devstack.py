@@ -116,6 +116,9 @@ class DevServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            # Its own session: a terminal's Ctrl-C reaches mayday, which stops the server
+            # itself, so the server exiting on its own always means it died.
+            start_new_session=True,
         )
         log.close()
 
@@ -140,6 +143,23 @@ class DevServer:
         raise DevStackError(
             f"The Temporal dev server did not answer on {self.config.address} within "
             f"{timeout:.0f} s ({last_error}). See {self.log_path}."
+        )
+
+    async def exited(self, poll_seconds: float = 0.5) -> int:
+        """Wait until the server process ends on its own; its exit code."""
+        process = self._process
+        if process is None:
+            raise DevStackError("The Temporal dev server was never started.")
+        while (code := process.poll()) is None:
+            await asyncio.sleep(poll_seconds)
+        return code
+
+    def died(self, code: int) -> DevStackError:
+        """The error `mayday dev` ends with when its server dies under it."""
+        return DevStackError(
+            f"The Temporal dev server stopped (exit code {code}), so mayday dev stopped too. "
+            f"Incidents are kept in {self.config.db_file}: run `mayday dev` again to resume "
+            f"them. See {self.log_path}."
         )
 
     def stop(self) -> None:

@@ -162,7 +162,21 @@ async def run_dev(settings: Settings, ports: DevPorts, console: Console) -> None
             "--service checkout --severity SEV2 --title 'Checkout errors' --as <person>"
         )
         console.print("Press Ctrl-C to stop.")
-        await asyncio.gather(run_until(workers, stop), serve_http(http, stop))
+        # A dead server is not outlived: workers and hooks would only log retries forever.
+        # Exiting (rather than restarting it) leaves the cause to whoever reads the log; the
+        # incidents wait in the SQLite file for the next `mayday dev`.
+        server_exit = asyncio.create_task(server.exited())
+        server_exit.add_done_callback(lambda _: stop.set())
+        try:
+            await asyncio.gather(run_until(workers, stop), serve_http(http, stop))
+        except Exception:
+            if not server_exit.done():
+                raise
+        finally:
+            if not server_exit.done():
+                server_exit.cancel()
+        if server_exit.done() and not server_exit.cancelled():
+            raise server.died(server_exit.result()) from None
     finally:
         server.stop()
         console.print("mayday dev stopped.")

@@ -268,3 +268,19 @@ def test_worker_exports_sdk_metrics_and_stops_on_sigterm(
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_dev_exits_when_its_temporal_server_dies(stack: DevStack) -> None:
+    stack.start()
+    assert stack.process is not None
+    [server] = _processes_using(stack.data_dir / "temporal.db")
+    os.kill(server, signal.SIGKILL)
+    began = time.monotonic()
+    output, _ = stack.process.communicate(timeout=30)
+    elapsed = time.monotonic() - began
+    assert stack.process.returncode == 1, output
+    flat = " ".join(output.split())
+    assert "The Temporal dev server stopped (exit code -9), so mayday dev stopped too" in flat
+    assert "run `mayday dev` again" in flat
+    assert "Traceback" not in output
+    assert elapsed < 15, f"{elapsed:.1f} s"
