@@ -1,4 +1,7 @@
-"""`mayday outbox`: what the embedded outbox provider has "sent" (pages, email, SMS, voice)."""
+"""`mayday outbox`: what the embedded outbox provider has "sent" (pages, email, SMS, voice).
+
+Message text quotes alert titles, so every cell is printed through `visible`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import typer
 from activities.providers import read_outbox
 from mayday.cli.common import console, settings
 from mayday.cli.layout import WIDE_OPTION, fitted_table, print_wide
+from workflows.bounds import visible
 
 app = typer.Typer()
 
@@ -37,9 +41,10 @@ def _row(entry: dict[str, Any], *, wide: bool) -> list[str]:
     incident = str(entry.get("incident_id", ""))
     if not wide:
         # The text already says what it is (PAGE, ACKED, Stand down), so purpose can go.
-        return [at, f"{person}/{channel}", incident, first_line]
+        return [visible(cell) for cell in (at, f"{person}/{channel}", incident, first_line)]
     purpose, notification = str(entry.get("purpose", "")), str(entry.get("id", ""))
-    return [at, channel, person, purpose, incident, notification, first_line]
+    cells = (at, channel, person, purpose, incident, notification, first_line)
+    return [visible(cell) for cell in cells]
 
 
 def _read_from(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
