@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -99,7 +100,14 @@ async def run_worker_process(settings: Settings) -> None:
     install_stop_signals(stop)
     runtime = sdk_metrics(settings)
     client = await connect(settings, runtime=runtime)
-    await run_until(build_workers(client, settings), stop)
+    workers = build_workers(client, settings)
+    # Operators (and the recovery test) read when polling begins: start-up imports take seconds.
+    sys.stderr.write(
+        f"mayday worker polling {settings.task_queue} and {settings.page_task_queue} on "
+        f"{settings.temporal_address} (namespace {settings.temporal_namespace})\n"
+    )
+    sys.stderr.flush()
+    await run_until(workers, stop)
 
 
 async def run_http_process(settings: Settings, *, insecure: bool = False) -> None:

@@ -23,6 +23,14 @@ from worker.registry import (
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+STICKY_SCHEDULE_TO_START = timedelta(seconds=1)
+"""How long a workflow task waits on this worker's sticky queue before any worker may take it.
+
+A killed worker's sticky queue is never polled again, so every task due for its workflows
+waits this long once before moving to the shared queue (Temporal's default is 10 s, the
+"+10 s per kill" of reference/temporal.md §12). A healthy worker picks up sticky tasks in
+milliseconds; one too busy for 1 s hands the task to another worker, which replays the
+history: more work under overload, never a lost or repeated step."""
 
 
 def build_workers(client: Client, settings: Settings) -> list[Worker]:
@@ -35,6 +43,7 @@ def build_workers(client: Client, settings: Settings) -> list[Worker]:
             workflows=list(INCIDENT_WORKFLOWS),
             activities=incident_activities(acts),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            sticky_queue_schedule_to_start_timeout=STICKY_SCHEDULE_TO_START,
         ),
         Worker(
             client,
@@ -42,6 +51,7 @@ def build_workers(client: Client, settings: Settings) -> list[Worker]:
             workflows=list(PAGE_WORKFLOWS),
             activities=page_activities(acts),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            sticky_queue_schedule_to_start_timeout=STICKY_SCHEDULE_TO_START,
         ),
     ]
 
