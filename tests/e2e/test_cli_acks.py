@@ -123,5 +123,5 @@ async def test_cli_ack_of_something_that_is_not_an_incident_id(
     result = await run_cli_async(
         "ack", 'x" OR WorkflowId STARTS_WITH "', "--as", "dana-reyes", env=cli_settings_env
     )
-    assert result.code == 1
+    assert result.code == 2  # a usage error: the CLI checks the id before reaching Temporal
     assert "is not an incident id" in result.stderr
