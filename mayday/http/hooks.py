@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from mayday.alert_intake import HandOff, UnroutableAlert, acknowledge_from_source, failure_kind
 from mayday.hooks import PARSERS, HookError, PayloadTooLarge, verify
 from mayday.http.metrics import HookMetrics
+from mayday.incidents import NoWorker
 from mayday.http.temporal_link import TemporalLink
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
@@ -112,6 +113,9 @@ def register_hooks(
                     )
             except UnroutableAlert as err:
                 return error(422, str(err), err.field)
+            except NoWorker:
+                log.warning("PagerDuty ack unanswered: no worker")
+                return error(503, "No mayday worker answered; the ack was not recorded, retry.")
             except (RPCError, RuntimeError, TimeoutError) as err:
                 unavailable(err)
                 return error(503, "Temporal is unavailable; the ack was not recorded, retry.")
