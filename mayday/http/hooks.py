@@ -15,8 +15,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from mayday.alert_intake import HandOff, UnroutableAlert, acknowledge_from_source, failure_kind
 from mayday.hooks import PARSERS, HookError, PayloadTooLarge, verify
 from mayday.http.metrics import HookMetrics
-from mayday.incidents import NoWorker
 from mayday.http.temporal_link import TemporalLink
+from mayday.incidents import NoWorker
 from mayday.playbook_seam import current_playbook, snapshot
 from mayday.settings import Settings
 
