@@ -230,7 +230,7 @@ async def test_status_callbacks_keep_the_furthest_delivery_state(
 
     await assert_eventually(furthest, timeout=10)
     await incidents.decide(
-        client, incident_id, lambda h: h.execute_update("resolve", {"actor": primary})
+        client, incident_id, lambda h: h.execute_update("resolve", {"actor": playbook.people[0]})
     )
     await asyncio.sleep(0)
 
