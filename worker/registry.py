@@ -5,23 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from activities.contacts import ClientSource, ContactBook, activity_client
 from activities.notify import NotifyActivities
 from activities.opt_outs import OptOutRegistry
-from activities.providers import (
-    Channel,
-    DeliveryThrottle,
-    ProviderSet,
-    RateLimit,
-    ThrottlePolicy,
-    build_providers,
-)
+from activities.providers import Channel, ProviderSet, RateLimit, build_providers
+from activities.providers.throttled import SharedSendBudget
 from mayday.settings import Settings, parse_rate
 from playbooks import Playbook
+from workflows.contacts import ContactWorkflow
 from workflows.escalation import EscalationWorkflow
 from workflows.incident import IncidentWorkflow
 
 INCIDENT_WORKFLOWS: Sequence[type] = (IncidentWorkflow,)
-PAGE_WORKFLOWS: Sequence[type] = (EscalationWorkflow,)
+PAGE_WORKFLOWS: Sequence[type] = (EscalationWorkflow, ContactWorkflow)
 WORKFLOWS: Sequence[type] = (*INCIDENT_WORKFLOWS, *PAGE_WORKFLOWS)
 
 
@@ -29,17 +25,22 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
+def contacts_for(settings: Settings, client: ClientSource = activity_client) -> ContactBook:
+    """The contact entities (opt-outs, send budgets), hosted by the page workers."""
+    return ContactBook(client, settings.page_task_queue)
+
+
 def providers_for(settings: Settings) -> ProviderSet:
     """The delivery providers the settings choose (the outbox unless told otherwise)."""
     carrier = "twilio" in (settings.sms_provider, settings.voice_provider)
     # Carrier-aware limits protect a real sending number; the outbox has no carrier to upset.
-    throttle = None
+    budget = None
     if carrier and settings.carrier_throttle:
         limits: dict[Channel, RateLimit] = {
             "sms": RateLimit(*parse_rate(settings.sms_per_destination)),
             "voice": RateLimit(*parse_rate(settings.voice_per_destination)),
         }
-        throttle = DeliveryThrottle(ThrottlePolicy(per_destination=limits))
+        budget = SharedSendBudget(contacts_for(settings), limits)
     return build_providers(
         outbox_path=settings.outbox_path,
         email=settings.email_provider,
@@ -56,7 +57,7 @@ def providers_for(settings: Settings) -> ProviderSet:
         twilio_base_url=settings.twilio_base_url,
         pagerduty_routing_key=_secret(settings.pagerduty_routing_key),
         pagerduty_base_url=settings.pagerduty_base_url,
-        throttle=throttle,
+        budget=budget,
     )
 
 
@@ -67,7 +68,7 @@ def notify_activities(settings: Settings, playbook: Playbook) -> NotifyActivitie
         providers_for(settings),
         playbook,
         callback_url=callback,
-        opt_outs=OptOutRegistry.in_data_dir(settings.data_dir),
+        opt_outs=OptOutRegistry.with_data_dir(contacts_for(settings), settings.data_dir),
     )
 
 

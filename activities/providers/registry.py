@@ -12,7 +12,7 @@ from activities.providers.outbox import OutboxProvider
 from activities.providers.pagerduty_events import DEFAULT_BASE_URL, PagerDutyEventsProvider
 from activities.providers.sendgrid_email import SendGridEmailProvider
 from activities.providers.throttle import DeliveryThrottle
-from activities.providers.throttled import ThrottledProvider
+from activities.providers.throttled import LocalBudget, SendBudget, ThrottledProvider
 from activities.providers.twilio_phone import TwilioProvider
 
 EmailChoice = Literal["outbox", "sendgrid"]
@@ -70,10 +70,12 @@ def build_providers(
     pagerduty_base_url: str = DEFAULT_BASE_URL,
     timeout: float = 10,
     throttle: DeliveryThrottle | None = None,
+    budget: SendBudget | None = None,
 ) -> ProviderSet:
     """Build the providers for each channel; one instance is shared by channels that use it.
 
-    With `throttle`, SMS and voice sends (whatever serves them) go through it first.
+    With `budget` (shared by hosts) or `throttle` (this process only), SMS and voice sends
+    (whatever serves them) ask it first.
     """
     outbox = OutboxProvider(outbox_path)
     email_provider: Provider = outbox
@@ -103,9 +105,11 @@ def build_providers(
         )
     sms_provider: Provider = phone_provider if sms == "twilio" else outbox
     voice_provider: Provider = phone_provider if voice == "twilio" else outbox
-    if throttle is not None:
-        sms_provider = ThrottledProvider(sms_provider, throttle)
-        voice_provider = ThrottledProvider(voice_provider, throttle)
+    if budget is None and throttle is not None:
+        budget = LocalBudget(throttle)
+    if budget is not None:
+        sms_provider = ThrottledProvider(sms_provider, budget)
+        voice_provider = ThrottledProvider(voice_provider, budget)
     return ProviderSet(
         sms=sms_provider, voice=voice_provider, email=email_provider, pagerduty=paging_provider
     )

@@ -10,6 +10,11 @@ window over the times of earlier sends:
 The limiter is pure bookkeeping on an injected monotonic clock, so it is deterministic in tests;
 callers decide what to do with the delay (a Temporal retry with `next_retry_delay`). Destinations
 are held in memory only and never logged.
+
+This in-process limiter is one host's view. Where a carrier sends, the per-destination budget is
+kept in each contact's entity in Temporal instead (`throttled.SharedSendBudget`), so every worker
+counts against one budget; the channel-wide pace stays here, a per-host courtesy to the provider.
+Ack notices and stand-downs never use up a destination's budget (`BUDGET_EXEMPT_PURPOSES`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from types import MappingProxyType
 from activities.providers.message import Channel
 
 _ZERO = timedelta(0)
+
+BUDGET_EXEMPT_PURPOSES = frozenset({"ack-notice", "stand-down"})
+""""No action needed" messages: they must not crowd out the next page to the same number."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +116,15 @@ class DeliveryThrottle:
         self._windows: dict[tuple[Channel, str | None], _Window] = {}
         self._since_sweep = 0
 
-    def delay(self, channel: Channel, destination: str) -> timedelta:
-        """How long a send on `channel` to `destination` must wait now (zero: send at once)."""
+    def delay(self, channel: Channel, destination: str | None) -> timedelta:
+        """How long a send on `channel` to `destination` must wait now (zero: send at once).
+
+        A destination of None asks about the channel-wide pace only.
+        """
         with self._lock:
             return timedelta(seconds=self._wait(channel, destination, self._clock()))
 
-    def acquire(self, channel: Channel, destination: str) -> timedelta:
+    def acquire(self, channel: Channel, destination: str | None) -> timedelta:
         """Admit and record a send if it may go now (returns zero); otherwise return the wait.
 
         A refused send is not recorded, so asking again after the wait succeeds.
@@ -127,15 +138,17 @@ class DeliveryThrottle:
                 self._sweep(now)
             return timedelta(seconds=wait)
 
-    def _wait(self, channel: Channel, destination: str, now: float) -> float:
+    def _wait(self, channel: Channel, destination: str | None, now: float) -> float:
         return max((w.wait(now) for w in self._applicable(channel, destination)), default=0.0)
 
-    def _applicable(self, channel: Channel, destination: str) -> list[_Window]:
+    def _applicable(self, channel: Channel, destination: str | None) -> list[_Window]:
+        limits: list[tuple[tuple[Channel, str | None], RateLimit | None]] = [
+            ((channel, None), self.policy.per_channel.get(channel))
+        ]
+        if destination is not None:
+            limits.append(((channel, destination), self.policy.per_destination.get(channel)))
         windows = []
-        for key, limit in (
-            ((channel, destination), self.policy.per_destination.get(channel)),
-            ((channel, None), self.policy.per_channel.get(channel)),
-        ):
+        for key, limit in limits:
             if limit is None:
                 continue
             window = self._windows.get(key)

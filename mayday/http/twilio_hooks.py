@@ -3,19 +3,26 @@
 Every request is checked against `X-Twilio-Signature` with the account's auth token over the
 public URL Twilio called; without a token, unsigned requests are accepted only as the hook
 policy allows (loopback in `mayday dev`).
+
+A signed request can be replayed, so each one that acts is claimed by its MessageSid or CallSid
+in the person's contact entity (Temporal, shared by every app) before it acts: a replay gets the
+first answer and acts no second time. STOP and START are signals-with-start carrying the
+MessageSid, durable once Temporal accepts them; when it does not, Twilio gets a 503 and retries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from temporalio.service import RPCError
 
+from activities.contacts import ContactBook, ContactUnavailable
 from activities.opt_outs import OptOutRegistry
 from mayday.hooks.auth import is_loopback
 from mayday.http.hooks import Unsigned
@@ -24,15 +31,20 @@ from mayday.incidents import IncidentError
 from mayday.pages import NoOpenPage, ack_for, ack_page, page_of_notification
 from mayday.settings import Settings
 from playbooks import Playbook
+from workflows.contact_contracts import REPLY_ID, ContactIdError
 from workflows.escalation import EscalationWorkflow
 from workflows.escalation_contracts import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
+Acting = Callable[[], Awaitable[str | None]]
+"""Acts on a request once and gives the TwiML inside <Response>, or None if Temporal failed."""
+
 ACK_REPLY = re.compile(r"^(?:1|ACK)(?:\s+(?P<short>[A-Z0-9._-]+))?$")
 TWIML = "text/xml"
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+PENDING_ANSWER = "<Message>Your reply is already being handled.</Message>"
 
 
 def twiml(inner: str = "") -> Response:
@@ -45,6 +57,12 @@ def twiml(inner: str = "") -> Response:
 def unavailable() -> Response:
     """Temporal can't take the request: Twilio retries on its own schedule."""
     return Response("Temporal unavailable", status_code=503, headers={"Retry-After": "5"})
+
+
+def reply_id(form: Mapping[str, str], field: str) -> str | None:
+    """The request's MessageSid or CallSid when it has Twilio's shape, else None."""
+    value = form.get(field, "")
+    return value if REPLY_ID.fullmatch(value) else None
 
 
 def phone_directory(playbook: Playbook) -> dict[str, str]:
@@ -101,11 +119,34 @@ def register_twilio_hooks(
     signature = TwilioSignature(settings, unsigned)
     phones = phone_directory(playbook)
     names = {person.id: person.name for person in playbook.directory.people.values()}
-    opt_outs = OptOutRegistry.in_data_dir(settings.data_dir)
+    contacts = ContactBook(link.client, settings.page_task_queue)
+    opt_outs = OptOutRegistry.with_data_dir(contacts, settings.data_dir)
 
     async def signed_form(request: Request) -> dict[str, str] | None:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         return form if signature.accepts(request, form) else None
+
+    async def once(person: str, channel: str, request_id: str, act: Acting) -> Response:
+        """Act on a request the first time its id is seen; a replay gets the first answer."""
+        try:
+            claimed = await contacts.claim_reply(person, channel, request_id)
+        except ContactUnavailable:
+            link.forget()
+            return unavailable()
+        if not claimed.fresh:
+            return twiml(PENDING_ANSWER if claimed.answer is None else claimed.answer)
+        answer = await act()
+        if answer is None:
+            with contextlib.suppress(ContactUnavailable):
+                await contacts.release_reply(person, channel, request_id)
+            link.forget()
+            return unavailable()
+        try:
+            await contacts.answer_reply(person, channel, request_id, answer)
+        except ContactUnavailable:
+            # The claim stays pending: a replay is answered "being handled" and acts not.
+            log.warning("answer to a %s reply not kept; its replays will not act", channel)
+        return twiml(answer)
 
     @app.post("/hooks/twilio/sms")
     async def sms_reply(request: Request) -> Response:
@@ -116,34 +157,44 @@ def register_twilio_hooks(
         if person is None:
             return twiml("<Message>This number is not in the on-call directory.</Message>")
         body = form.get("Body", "").strip().upper()
+        message = reply_id(form, "MessageSid")
         # Twilio answers these keywords itself; we mirror them so no page is sent again.
-        if body in STOP_WORDS:
-            await opt_outs.record(person, "sms")
-            return twiml()
-        if body in START_WORDS:
-            await opt_outs.clear(person, "sms")
+        if body in STOP_WORDS or body in START_WORDS:
+            try:
+                if body in STOP_WORDS:
+                    await opt_outs.record(person, "sms", reply_id=message)
+                else:
+                    await opt_outs.clear(person, "sms", reply_id=message)
+            except ContactUnavailable:
+                link.forget()
+                return unavailable()
             return twiml()
         match = ACK_REPLY.match(body)
         if match is None:
             return twiml("<Message>Reply 1 or ACK to acknowledge a page.</Message>")
+        if message is None:
+            return Response("an SMS reply needs its MessageSid", status_code=400)
         short = (match.group("short") or "").lower() or None
-        try:
-            client = await link.client()
-            page_id, _ = await ack_for(client, person, "sms", incident_contains=short)
-        except NoOpenPage as err:
-            # The page that texted them may have ended: say where the incident stands.
-            name = names.get(err.acked_by or "")
-            return twiml(f"<Message>{escape(err.text(name))}</Message>")
-        except IncidentError as err:
-            return twiml(f"<Message>{escape(str(err))}</Message>")
-        except (RPCError, RuntimeError):
-            link.forget()
-            return unavailable()
-        incident = page_id.split("-page-")[0]
-        return twiml(
-            f"<Message>Acknowledged {escape(incident)}. Everyone paged is told you "
-            "have it.</Message>"
-        )
+
+        async def ack() -> str | None:
+            try:
+                client = await link.client()
+                page_id, _ = await ack_for(client, person, "sms", incident_contains=short)
+            except NoOpenPage as err:
+                # The page that texted them may have ended: say where the incident stands.
+                name = names.get(err.acked_by or "")
+                return f"<Message>{escape(err.text(name))}</Message>"
+            except IncidentError as err:
+                return f"<Message>{escape(str(err))}</Message>"
+            except (RPCError, RuntimeError):
+                return None
+            incident = page_id.split("-page-")[0]
+            return (
+                f"<Message>Acknowledged {escape(incident)}. Everyone paged is told you "
+                "have it.</Message>"
+            )
+
+        return await once(person, "sms", message, ack)
 
     @app.post("/hooks/twilio/voice")
     async def voice_keypress(request: Request) -> Response:
@@ -153,15 +204,24 @@ def register_twilio_hooks(
         page = page_of_notification(request.query_params.get("notification", ""))
         if form.get("Digits") != "1" or page is None:
             return twiml("<Say>No acknowledgement received. Goodbye.</Say>")
+        call = reply_id(form, "CallSid")
+        if call is None:
+            return Response("a keypress needs its CallSid", status_code=400)
         page_id, person = page
+
+        async def ack() -> str | None:
+            try:
+                await ack_page(await link.client(), page_id, person, "voice")
+            except IncidentError as err:
+                return f"<Say>{escape(str(err))}</Say><Hangup/>"
+            except (RPCError, RuntimeError):
+                return None
+            return "<Say>Acknowledged. Everyone paged will be told you have it.</Say><Hangup/>"
+
         try:
-            await ack_page(await link.client(), page_id, person, "voice")
-        except IncidentError as err:
-            return twiml(f"<Say>{escape(str(err))}</Say><Hangup/>")
-        except (RPCError, RuntimeError):
-            link.forget()
-            return unavailable()
-        return twiml("<Say>Acknowledged. Everyone paged will be told you have it.</Say><Hangup/>")
+            return await once(person, "voice", call, ack)
+        except ContactIdError:
+            return twiml("<Say>No acknowledgement received. Goodbye.</Say>")
 
     @app.post("/hooks/twilio/status")
     async def delivery_status(request: Request) -> Response:

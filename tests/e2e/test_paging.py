@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
+from activities.opt_outs import OptOutRegistry
 from activities.providers import read_outbox
 from mayday import incidents
 from mayday.http.app import create_app
@@ -22,6 +24,7 @@ from mayday.pages import OpenPage, ack_for, open_pages
 from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
 from playbooks import who_is_on_call
+from tests.contact_entities import book_for
 from tests.helpers import assert_eventually, run_cli_async
 from workflows.contracts import Declaration, PlaybookSnapshot
 
@@ -98,6 +101,11 @@ async def twilio_app(client: Client, settings: Settings) -> AsyncIterator[httpx.
         yield http
 
 
+def sid(prefix: str = "SM") -> str:
+    """A Twilio-shaped MessageSid (or CallSid) no other test uses."""
+    return prefix + uuid.uuid4().hex
+
+
 def signed(path: str, form: dict[str, str], token: str = TWILIO_TOKEN) -> dict[str, str]:
     return {"X-Twilio-Signature": RequestValidator(token).compute_signature(PUBLIC + path, form)}
 
@@ -171,7 +179,7 @@ async def test_sms_reply_ack_with_a_valid_signature_acks(
     incident_id = await declare(client, settings, playbook)
     await paged(client, incident_id, primary)
     short = incident_id.rsplit("-", 1)[-1]
-    form = {"From": phone_of(primary), "Body": reply.format(short=short), "MessageSid": "SM1"}
+    form = {"From": phone_of(primary), "Body": reply.format(short=short), "MessageSid": sid()}
 
     forged = await twilio_app.post(
         "/hooks/twilio/sms", data=form, headers=signed("/hooks/twilio/sms", form, token="wrong")
@@ -201,14 +209,18 @@ async def test_voice_keypress_one_acks_the_page_it_rang_for(
 ) -> None:
     primary, incident_id, page, notification = await first_page(client, settings, playbook)
     path = f"/hooks/twilio/voice?notification={notification}&incident={incident_id}"
-    wrong_key = {"Digits": "2", "CallSid": "CA1"}
+    call = sid("CA")
+    wrong_key = {"Digits": "2", "CallSid": call}
     ignored = await twilio_app.post(path, data=wrong_key, headers=signed(path, wrong_key))
     assert "No acknowledgement" in ignored.text
-    press = {"Digits": "1", "CallSid": "CA1"}
+    press = {"Digits": "1", "CallSid": call}
     answer = await twilio_app.post(path, data=press, headers=signed(path, press))
     assert "<Say>Acknowledged" in answer.text
     status = await client.get_workflow_handle(page.id).query("page_status")
     assert status["acked_by"] == primary and status["acked_via"] == "voice"
+
+    replayed = await twilio_app.post(path, data=press, headers=signed(path, press))
+    assert replayed.text == answer.text  # the same answer, not "no longer open"
 
 
 async def test_status_callbacks_keep_the_furthest_delivery_state(
@@ -217,7 +229,7 @@ async def test_status_callbacks_keep_the_furthest_delivery_state(
     playbook: PlaybookSnapshot,
     twilio_app: httpx.AsyncClient,
 ) -> None:
-    primary, incident_id, page, notification = await first_page(client, settings, playbook)
+    _primary, incident_id, page, notification = await first_page(client, settings, playbook)
     path = f"/hooks/twilio/status?notification={notification}&incident={incident_id}"
     for state in ("delivered", "sent"):  # out of order, as Twilio may deliver them
         form = {"MessageSid": "SM9", "MessageStatus": state}
@@ -314,16 +326,21 @@ async def test_pagerduty_acknowledged_event_acks_the_page(
 
 
 async def test_stop_reply_is_mirrored_and_start_lifts_it(
-    settings: Settings, twilio_app: httpx.AsyncClient
+    client: Client, settings: Settings, twilio_app: httpx.AsyncClient
 ) -> None:
-    from activities.opt_outs import OptOutRegistry
-
     primary, _ = on_call()
-    registry = OptOutRegistry.in_data_dir(settings.data_dir)
+    registry = OptOutRegistry(book_for(client, settings.page_task_queue))
+    sent: dict[str, dict[str, str]] = {}
     for word, expected in (("STOP", True), ("start", False)):
-        form = {"From": phone_of(primary), "Body": word, "MessageSid": "SM2"}
+        form = sent[word] = {"From": phone_of(primary), "Body": word, "MessageSid": sid()}
         answer = await twilio_app.post(
             "/hooks/twilio/sms", data=form, headers=signed("/hooks/twilio/sms", form)
         )
         assert answer.status_code == 200
         assert await registry.opted_out(primary, "sms") is expected
+
+    replayed = await twilio_app.post(
+        "/hooks/twilio/sms", data=sent["STOP"], headers=signed("/hooks/twilio/sms", sent["STOP"])
+    )
+    assert replayed.status_code == 200
+    assert not await registry.opted_out(primary, "sms")  # a replayed STOP flips nothing back

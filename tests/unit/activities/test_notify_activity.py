@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import NotifyActivities
 from activities.opt_outs import OptOutRegistry
 from activities.providers import ProviderSet, build_providers, read_outbox
+from tests.contact_entities import contact_worker
 from tests.fakes import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, FakeTwilio
-from tests.unit.activities.paging_playbook import BAD_NUMBER, STOPPED, paging_playbook
+from tests.unit.activities.paging_playbook import BAD_NUMBER, paging_playbook
 from workflows.escalation_contracts import NotifyRequest, PageTarget, ResolveLevelRequest
 
 
@@ -114,22 +116,25 @@ async def test_resolve_level_activity_uses_the_requested_time(tmp_path: Path) ->
 
 
 async def test_stop_reply_marks_the_contact_opted_out_and_nothing_is_sent_again(
-    fake_twilio: FakeTwilio, tmp_path: Path
+    fake_twilio: FakeTwilio, tmp_path: Path, client: Client
 ) -> None:
-    registry = OptOutRegistry.in_data_dir(tmp_path)
-    acts = NotifyActivities(_twilio(fake_twilio, tmp_path), paging_playbook(), opt_outs=registry)
-    with pytest.raises(ApplicationError) as first:
-        await ActivityEnvironment().run(acts.notify, _request("sal-stopped"))
-    assert (first.value.type, first.value.non_retryable) == ("DeliveryOptedOut", True)
-    assert await registry.opted_out("sal-stopped", "sms")
-    assert STOPPED not in (tmp_path / "opt_outs.json").read_text()
-    asked = len(fake_twilio.requests)
+    async with contact_worker(client) as contacts:
+        registry = OptOutRegistry.with_data_dir(contacts, tmp_path)
+        acts = NotifyActivities(
+            _twilio(fake_twilio, tmp_path), paging_playbook(), opt_outs=registry
+        )
+        with pytest.raises(ApplicationError) as first:
+            await ActivityEnvironment().run(acts.notify, _request("sal-stopped"))
+        assert (first.value.type, first.value.non_retryable) == ("DeliveryOptedOut", True)
+        assert await registry.opted_out("sal-stopped", "sms")
+        assert not (tmp_path / "opt_outs.json").exists()  # kept in Temporal, not the data dir
+        asked = len(fake_twilio.requests)
 
-    with pytest.raises(ApplicationError) as again:
-        await ActivityEnvironment().run(acts.notify, _request("sal-stopped"))
-    assert again.value.type == "DeliveryOptedOut"
-    assert len(fake_twilio.requests) == asked  # the provider is not asked again
-    email = await ActivityEnvironment().run(acts.notify, _request("sal-stopped", "email"))
-    assert email.provider == "outbox"
-    await registry.clear("sal-stopped", "sms")
-    assert not await registry.opted_out("sal-stopped", "sms")
+        with pytest.raises(ApplicationError) as again:
+            await ActivityEnvironment().run(acts.notify, _request("sal-stopped"))
+        assert again.value.type == "DeliveryOptedOut"
+        assert len(fake_twilio.requests) == asked  # the provider is not asked again
+        email = await ActivityEnvironment().run(acts.notify, _request("sal-stopped", "email"))
+        assert email.provider == "outbox"
+        await registry.clear("sal-stopped", "sms")
+        assert not await registry.opted_out("sal-stopped", "sms")

@@ -17,6 +17,7 @@ from activities.providers import (
     ThrottlePolicy,
     read_outbox,
 )
+from activities.providers.throttled import LocalBudget
 
 from .helpers import assert_no_address, outbound
 
@@ -142,7 +143,7 @@ async def test_throttled_provider_raises_with_the_wait(tmp_path: object, clock: 
     throttle = DeliveryThrottle(
         per_destination_only({"voice": RateLimit(1, timedelta(minutes=15))}), clock=clock
     )
-    provider = ThrottledProvider(outbox, throttle)
+    provider = ThrottledProvider(outbox, LocalBudget(throttle))
 
     await provider.send(outbound("voice", id="n-1"))
     with pytest.raises(DeliveryThrottled) as caught:
@@ -154,3 +155,36 @@ async def test_throttled_provider_raises_with_the_wait(tmp_path: object, clock: 
     assert provider.name == "outbox"
     assert [e["id"] for e in read_outbox(outbox.path)] == ["n-1"]
     assert_no_address(caught.value, PHONE)
+
+
+async def test_ack_notices_and_stand_downs_do_not_use_up_the_page_budget(
+    tmp_path: object, clock: FakeClock
+) -> None:
+    outbox = OutboxProvider.in_data_dir(str(tmp_path))
+    throttle = DeliveryThrottle(
+        per_destination_only({"sms": RateLimit(1, timedelta(minutes=15))}), clock=clock
+    )
+    provider = ThrottledProvider(outbox, LocalBudget(throttle))
+
+    await provider.send(outbound("sms", id="n-notice", purpose="ack-notice"))
+    await provider.send(outbound("sms", id="n-down", purpose="stand-down"))
+    await provider.send(outbound("sms", id="n-page"))
+    with pytest.raises(DeliveryThrottled):
+        await provider.send(outbound("sms", id="n-page-2"))
+    await provider.send(outbound("sms", id="n-notice-2", purpose="ack-notice"))
+
+    sent = [e["id"] for e in read_outbox(outbox.path)]
+    assert sent == ["n-notice", "n-down", "n-page", "n-notice-2"]
+
+
+def test_the_channel_pace_alone_ignores_destinations(clock: FakeClock) -> None:
+    policy = ThrottlePolicy(
+        per_destination={"sms": RateLimit(1, timedelta(minutes=15))},
+        per_channel={"sms": RateLimit(2, timedelta(seconds=1))},
+    )
+    throttle = DeliveryThrottle(policy, clock=clock)
+
+    assert throttle.acquire("sms", None) == timedelta(0)
+    assert throttle.acquire("sms", None) == timedelta(0)
+    assert throttle.acquire("sms", None) == timedelta(seconds=1)
+    assert throttle.delay("sms", PHONE) == timedelta(seconds=1)
