@@ -5,21 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.contacts import ContactBook
+from activities.contacts import DEFAULT_TIMEOUT, ContactBook
 from workflows.contacts import ContactWorkflow
 
 
-def book_for(client: Client, task_queue: str) -> ContactBook:
+def book_for(
+    client: Client, task_queue: str, *, timeout: timedelta = DEFAULT_TIMEOUT
+) -> ContactBook:
     """A ContactBook reaching contacts on `task_queue` through `client`."""
 
     async def source() -> Client:
         return client
 
-    return ContactBook(source, task_queue)
+    return ContactBook(source, task_queue, timeout=timeout)
 
 
 @asynccontextmanager

@@ -113,6 +113,7 @@ class BudgetedSend(BaseModel):
 class ContactState(BaseModel):
     """Everything a contact carries across continue-as-new."""
 
+    runs: int = 1
     opted_out: bool = False
     changed_at: datetime | None = None
     sends: list[BudgetedSend] = Field(default_factory=list)
@@ -120,6 +121,7 @@ class ContactState(BaseModel):
         default=timedelta(0), description="The longest budget window asked about."
     )
     replies: list[SeenReply] = Field(default_factory=list)
+    messages_per_run: int = Field(default=MESSAGES_PER_RUN, ge=1, le=MESSAGES_PER_RUN)
 
 
 class ContactView(BaseModel):
@@ -129,3 +131,4 @@ class ContactView(BaseModel):
     changed_at: datetime | None = None
     sends_in_horizon: int = 0
     replies_remembered: int = 0
+    runs: int = Field(default=1, description="Runs of this contact's chain so far.")

@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contact_contracts import (
         MAX_REPLIES,
         MAX_SENDS,
-        MESSAGES_PER_RUN,
         Admission,
         BudgetedSend,
         ClaimedReply,
@@ -57,13 +56,16 @@ class ContactWorkflow:
     @workflow.run
     async def run(self, state: ContactState) -> None:
         """Wait for messages; continue-as-new with the whole state well before any limit."""
-        await workflow.wait_condition(
-            lambda: (
-                self._messages >= MESSAGES_PER_RUN or workflow.info().is_continue_as_new_suggested()
-            )
-        )
+        await workflow.wait_condition(self._run_is_full)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(self._state)
+        following = self._state.model_copy(update={"runs": self._state.runs + 1})
+        workflow.continue_as_new(following)
+
+    def _run_is_full(self) -> bool:
+        return (
+            self._messages >= self._state.messages_per_run
+            or workflow.info().is_continue_as_new_suggested()
+        )
 
     @workflow.signal
     def change_opt_out(self, change: OptOutChange) -> None:
@@ -146,6 +148,7 @@ class ContactWorkflow:
             changed_at=self._state.changed_at,
             sends_in_horizon=len(self._state.sends),
             replies_remembered=len(self._state.replies),
+            runs=self._state.runs,
         )
 
     def _seen(self, reply_id: str) -> SeenReply | None:
