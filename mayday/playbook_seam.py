@@ -58,6 +58,7 @@ def snapshot(playbook: Playbook) -> PlaybookSnapshot:
             policy_id: page_policy(policy)
             for policy_id, policy in playbook.escalation_policies.items()
         },
+        authority=playbook.effective_authority(),
     )
 
 

@@ -14,6 +14,7 @@ from playbooks.locate import Locator
 from playbooks.schema import Playbook, Rotation, format_duration
 from playbooks.template_checks import check_templates
 from playbooks.yamlsource import PathKey
+from workflows.authority import DECISIONS, WORDS
 
 REQUIRED_ROLES = ("incident_commander",)
 
@@ -74,6 +75,7 @@ def cross_check(playbook: Playbook, known: Known, locator: Locator) -> list[Play
         *checks.resume_order(),
         *checks.audiences(),
         *checks.routes(),
+        *checks.authority(),
     ]
     issues = [locator.issue(path, reason) for path, reason in problems]
     issues.extend(check_templates(playbook, locator))
@@ -328,6 +330,9 @@ class _Checks:
                     ),
                 )
 
+    def authority(self) -> Iterator[Problem]:
+        yield from _authority_problems(self.pb.authority, self.known.roles)
+
     def routes(self) -> Iterator[Problem]:
         seen: set[str] = set()
         for index, route in enumerate(self.pb.alert_routes):
@@ -339,6 +344,23 @@ class _Checks:
             yield from self._ref(
                 (*path, "severity"), "severity", route.severity, self.known.severities
             )
+
+
+def _authority_problems(
+    authority: Mapping[str, list[str]], roles: frozenset[str]
+) -> Iterator[Problem]:
+    decisions = frozenset(DECISIONS)
+    for decision, rule in authority.items():
+        path: PathKey = ("authority", decision)
+        if decision not in decisions:
+            yield path, f"unknown decision {decision!r}{_suggestion(decision, decisions)}"
+            continue
+        if not rule:
+            yield path, "an empty rule lets nobody decide; name roles, or `responder` / `anyone`"
+        for index, item in enumerate(rule):
+            if item not in WORDS and item not in roles:
+                known = roles | WORDS
+                yield (*path, index), f"unknown role {item!r}{_suggestion(item, known)}"
 
 
 def _cycle_from(start: str, after: Mapping[str, list[str]]) -> list[str]:

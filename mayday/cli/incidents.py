@@ -44,6 +44,7 @@ from mayday.settings import Settings
 from playbooks import PlaybookInvalid
 from workflows.bounds import visible
 from workflows.contracts import (
+    AssignRole,
     ChangePhase,
     ChangeSeverity,
     Decided,
@@ -369,6 +370,33 @@ def resolve(
         lambda h: h.execute_update("resolve", decision, result_type=Decided),
         as_json,
     )
+
+
+@app.command()
+def handover(
+    incident_id: str = ID_ARGUMENT,
+    person: str = typer.Argument(
+        ..., metavar="PERSON", help="Directory id of who takes the role.", callback=text_value
+    ),
+    role: str = typer.Option(
+        "incident_commander", "--role", help="The role handed over.", callback=text_value
+    ),
+    note: str | None = typer.Option(None, help="Why, for the timeline.", callback=note_value),
+    who: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Hand a role of the incident (default: Incident Commander) to a person."""
+    current = settings()
+    decision = AssignRole(role=role, person=person, actor=actor(who, current), note=note)
+    result = _decide(
+        incident_id,
+        current,
+        "",
+        lambda h: h.execute_update("assign_role", decision, result_type=Decided),
+        as_json,
+    )
+    if not as_json:
+        typer.echo(f"{incident_id}: {visible(result.text)}.")
 
 
 @app.command()

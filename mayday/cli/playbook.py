@@ -116,6 +116,7 @@ def validate(
         "services": len(playbook.services),
         "audiences": len(playbook.audiences),
         "templates": len(playbook.templates),
+        "authority": playbook.effective_authority(),
     }
     if as_json:
         _emit_json(summary)
@@ -128,6 +129,10 @@ def validate(
             f"{summary['templates']} templates\n  content hash {playbook.content_hash}"
         )
     )
+    typer.echo("  who may decide:")
+    for decision, rule in playbook.effective_authority().items():
+        stated = "" if decision in playbook.authority else "  (default)"
+        typer.echo(f"    {decision:<10} {', '.join(rule)}{stated}")
 
 
 @app.command()

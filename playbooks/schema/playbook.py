@@ -13,6 +13,7 @@ from playbooks.schema.rotation import Rotation
 from playbooks.schema.routes import AlertRoute
 from playbooks.schema.templates import MessageTemplate
 from playbooks.schema.types import STRICT, Duration, WebUrl
+from workflows.authority import DEFAULT_AUTHORITY, WORDS
 
 
 class Company(BaseModel):
@@ -79,6 +80,26 @@ class Playbook(BaseModel):
     audiences: dict[str, Audience] = Field(default_factory=dict)
     alert_routes: list[AlertRoute] = Field(default_factory=list)
     templates: dict[str, MessageTemplate] = Field(default_factory=dict)
+    authority: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Decision to the role ids (or the words responder, anyone) that may take "
+        "it; merged over the guide's defaults, so a playbook states only what differs.",
+    )
+
+    def effective_authority(self) -> dict[str, list[str]]:
+        """Every decision's rule: the playbook's where it states one, else the default.
+
+        A default naming a role this playbook does not define drops that role.
+        """
+        rules: dict[str, list[str]] = {}
+        for decision, default in DEFAULT_AUTHORITY.items():
+            stated = self.authority.get(decision)
+            if stated is not None:
+                rules[decision] = list(stated)
+                continue
+            kept = [item for item in default if item in WORDS or item in self.roles]
+            rules[decision] = kept or ["incident_commander"]
+        return rules
 
     def severity_rank(self, sev_id: str) -> int:
         """1 for the most urgent severity, counting down the playbook's list."""

@@ -44,6 +44,23 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
             "whose rotation 'legal-oncall' does not exist",
         ),
     ],
+    "authority_empty_rule": [
+        ("authority_empty_rule.yaml", "authority.close", "an empty rule lets nobody decide"),
+    ],
+    "authority_unknown_decision": [
+        (
+            "authority_unknown_decision.yaml",
+            "authority.resolv",
+            "unknown decision 'resolv'; did you mean 'resolve'?",
+        ),
+    ],
+    "authority_unknown_role": [
+        (
+            "authority_unknown_role.yaml",
+            "authority.resolve[0]",
+            "unknown role 'incident_comander'; did you mean 'incident_commander'?",
+        ),
+    ],
     "audience_without_channel": [
         ("audience_without_channel.yaml", "audiences.everyone.channels", "audience has no channel"),
     ],
