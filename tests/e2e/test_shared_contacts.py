@@ -111,10 +111,11 @@ async def test_stop_through_app_1_holds_on_every_worker_until_start_through_app_
     stopped = await declare(client, settings, playbook)
 
     async def refused_by_a_worker() -> None:
-        [page] = await open_pages(client, incident_id=stopped)
+        pages = await open_pages(client, incident_id=stopped)
+        assert pages, "the page has not started yet"
         assert any(
             (e.person, e.channel, e.detail) == (primary, "sms", "DeliveryOptedOut")
-            for e in page.status.events
+            for e in pages[0].status.events
         )
 
     await assert_eventually(refused_by_a_worker, timeout=15)
