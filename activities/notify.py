@@ -9,6 +9,8 @@ person's next channel) and a 429 is retried after the provider's Retry-After.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -21,9 +23,11 @@ from activities.providers import (
     OutboundMessage,
     PermanentDeliveryError,
     ProviderSet,
+    RetryableDeliveryError,
 )
 from playbooks import Playbook
 from workflows.escalation_contracts import (
+    POSSIBLY_SENT,
     FirstLevelPaged,
     FirstPageRequest,
     LevelMember,
@@ -35,7 +39,16 @@ from workflows.escalation_contracts import (
 )
 
 PAGERDUTY_PURPOSES = {"trigger": "page", "acknowledge": "ack", "resolve": "resolve"}
+FIRST_SEND_DEADLINE = 6.0
+"""Seconds one person's first-page send may take inside the first-page local activity (10 s).
+
+Past it the send counts as possibly sent: the activity returns what it did for everyone else
+instead of timing out, which would make the page workflow page the whole level again."""
+HEARTBEAT_EVERY = 1.0
+"""Seconds between heartbeats of a send, so an ack's cancellation reaches it (the workflow sets
+a heartbeat timeout of a few seconds)."""
 PAGERDUTY_KEY_PREFIX = "mayday:"
+T = TypeVar("T")
 
 
 def pagerduty_dedup_key(incident_id: str) -> str:
@@ -81,27 +94,28 @@ class NotifyActivities:
             self._playbook, level.targets, level.at, both=level.both_primary_and_backup
         )
 
-        async def page(member: LevelMember) -> tuple[str, str | None, str | None]:
+        async def page(member: LevelMember) -> tuple[str, str, str | None]:
+            """(person, channel, None) when accepted, else the error type of the failure."""
             channel = member.channels[0]
+            request_ = NotifyRequest(
+                notification_id=f"{request.page_id}:{request.purpose}:1:1:{member.person}:{channel}",
+                incident_id=level.incident_id,
+                purpose="page",
+                person=member.person,
+                channel=channel,
+                level=1,
+                summary=request.summary,
+                severity=request.severity,
+                service=request.service,
+                role_name=request.role_name,
+            )
             try:
-                await self.notify(
-                    NotifyRequest(
-                        notification_id=(
-                            f"{request.page_id}:{request.purpose}:1:1:{member.person}:{channel}"
-                        ),
-                        incident_id=level.incident_id,
-                        purpose="page",
-                        person=member.person,
-                        channel=channel,
-                        level=1,
-                        summary=request.summary,
-                        severity=request.severity,
-                        service=request.service,
-                        role_name=request.role_name,
-                    )
-                )
+                await asyncio.wait_for(self.notify(request_), FIRST_SEND_DEADLINE)
+            except TimeoutError:
+                # The send may be on the wire: never sent again for this notification id.
+                return member.person, channel, POSSIBLY_SENT
             except ApplicationError as err:
-                return member.person, None, err.type or "DeliveryError"
+                return member.person, channel, err.type or "DeliveryError"
             return member.person, channel, None
 
         outcomes = await asyncio.gather(*(page(m) for m in resolved.members if m.channels))
@@ -109,8 +123,15 @@ class NotifyActivities:
             at=level.at,
             members=resolved.members,
             unresolved=resolved.unresolved,
-            reached={person: channel for person, channel, _ in outcomes if channel},
-            failed={person: error for person, _, error in outcomes if error},
+            reached={person: channel for person, channel, error in outcomes if error is None},
+            failed={
+                person: error
+                for person, _, error in outcomes
+                if error is not None and error != POSSIBLY_SENT
+            },
+            possibly_sent={
+                person: channel for person, channel, error in outcomes if error == POSSIBLY_SENT
+            },
         )
 
     @activity.defn(name="pagerduty_event")
@@ -141,7 +162,16 @@ class NotifyActivities:
 
     @activity.defn(name="notify")
     async def notify(self, request: NotifyRequest) -> NotifyResult:
-        """Render and send one notification; raise a typed ApplicationError when it fails."""
+        """Render and send one notification; raise a typed ApplicationError when it fails.
+
+        A send whose request left without an answer raises DeliveryPossiblySent, never retried:
+        Twilio and SendGrid cannot deduplicate, so a retry could text a person twice.
+        """
+        if activity.info().is_local:
+            return await self._notify(request)
+        return await _heartbeating(self._notify(request))
+
+    async def _notify(self, request: NotifyRequest) -> NotifyResult:
         person = self._playbook.directory.people.get(request.person)
         channel = person.channel(request.channel) if person is not None else None
         if channel is None:
@@ -184,6 +214,14 @@ class NotifyActivities:
             opted_out = isinstance(err, PermanentDeliveryError) and err.reason == "opted_out"
             if opted_out and self._opt_outs is not None:
                 await self._opt_outs.record(request.person, request.channel)
+            if isinstance(err, RetryableDeliveryError) and err.possibly_sent:
+                raise ApplicationError(
+                    f"Notification {request.notification_id}: {err.message} Not retried: "
+                    f"{err.provider} cannot tell a repeat from a new {request.channel}.",
+                    {"provider": err.provider, "code": err.code},
+                    type=POSSIBLY_SENT,
+                    non_retryable=True,
+                ) from None
             raise err.to_application_error() from None
         return NotifyResult(
             notification_id=request.notification_id,
@@ -191,3 +229,17 @@ class NotifyActivities:
             provider_id=delivery.provider_id,
             status=delivery.status,
         )
+
+
+async def _heartbeating(work: Coroutine[Any, Any, T]) -> T:
+    """Await `work`, heartbeating meanwhile; a cancellation (an ack) stops the wait at once."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            activity.heartbeat()
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+            if done:
+                return task.result()
+    finally:
+        # A request already on the wire (in a thread) still ends; its answer is dropped.
+        task.cancel()

@@ -11,14 +11,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+)
+from temporalio.exceptions import TimeoutError as SendTimedOut
 
 with workflow.unsafe.imports_passed_through():
     from workflows.escalation_contracts import (
         NOT_MOBILE,
+        POSSIBLY_SENT,
+        THROTTLED,
         AckInput,
         AckResult,
         ChannelKind,
@@ -48,6 +57,18 @@ RESOLVE_TIMEOUT = timedelta(seconds=10)
 MIN_WINDOW = timedelta(seconds=1)
 FALLBACK_ACK_WINDOW = "fallback-ack-window"
 """Patch id: after the fallback page, wait one more ack window before giving up."""
+DELIVERY_SEMANTICS = "delivery-semantics"
+"""Patch id: each send at most once per notification id (an ambiguous send is "possibly sent",
+never retried), retries decided here, repeats at renotify_every, ack notices by SMS or email and
+never to the acker."""
+SEND_HEARTBEAT = timedelta(seconds=3)
+"""A send heartbeats every second: an ack's cancellation reaches it within ~2.4 s (the SDK
+sends at most one heartbeat per 0.8 times this), and a dead worker's send ends in 3 s."""
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+SEND_ATTEMPTS = 5
+MAX_PAUSE = timedelta(seconds=30)
+NOTICE_ATTEMPTS = 3
+REPEATING_CHANNELS = ("sms", "voice")
 SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -75,6 +96,9 @@ class EscalationWorkflow:
         self._deliveries: dict[str, DeliveryStatus] = {}
         self._cancelled = False
         self._reports: list[asyncio.Task[None]] = []
+        self._v2 = False
+        # Person → the channel that reached them (or possibly did) at the current level.
+        self._level_reached: dict[str, ChannelKind] = {}
 
     @workflow.run
     async def run(self, inp: EscalationInput) -> PageStatus:
@@ -108,6 +132,7 @@ class EscalationWorkflow:
             self._event(self._level, "failed", detail=f"incident did not take {signal}")
 
     async def _page(self, inp: EscalationInput) -> PageStatus:
+        self._v2 = workflow.patched(DELIVERY_SEMANTICS)
         self._publish()
         policy = inp.policy
         for round_number in range(1, policy.repeat + 2):
@@ -196,6 +221,7 @@ class EscalationWorkflow:
         tried again (on their other channels), and the ack window counts from that page.
         """
         reached = 0
+        self._level_reached = {}
         if first is None:
             members = await self._resolve(number, targets)
         else:
@@ -204,6 +230,12 @@ class EscalationWorkflow:
         if not members and not reached:
             return
         sending = asyncio.create_task(self._notify_all(members, number, window))
+        every = self._input.policy.renotify_every
+        repeating = (
+            asyncio.create_task(self._renotify(number, every * self._input.time_scale))
+            if self._v2 and every is not None
+            else None
+        )
         try:
             await workflow.wait_condition(
                 lambda: (
@@ -216,6 +248,8 @@ class EscalationWorkflow:
         except TimeoutError:
             self._event(number, "ack-timeout")
         finally:
+            if repeating is not None:
+                await _stop(repeating)
             await _stop(sending)
 
     def _adopt(self, first: FirstLevelPaged) -> tuple[list[LevelMember], int]:
@@ -230,7 +264,14 @@ class EscalationWorkflow:
             self._paged.setdefault(member.person, list(member.channels))
             if member.person in first.reached:
                 channel = first.reached[member.person]
+                self._level_reached[member.person] = member.channels[0]
                 self._event(1, "paged", member.person, channel, "accepted", nid)
+                continue
+            if member.person in first.possibly_sent:
+                # Its request left unanswered: sending again could text them twice.
+                self._level_reached[member.person] = member.channels[0]
+                channel = first.possibly_sent[member.person]
+                self._event(1, "possibly-sent", member.person, channel, POSSIBLY_SENT, nid)
                 continue
             error = first.failed.get(member.person, "DeliveryError")
             self._event(1, "failed", member.person, member.channels[0], error, nid)
@@ -240,7 +281,7 @@ class EscalationWorkflow:
             if rest:
                 retry.append(member.model_copy(update={"channels": rest}))
         self._publish()
-        return retry, len(first.reached)
+        return retry, len(first.reached) + len(first.possibly_sent)
 
     async def _resolve(self, number: int, targets: list[PageTarget]) -> list[LevelMember]:
         request = ResolveLevelRequest(
@@ -279,6 +320,8 @@ class EscalationWorkflow:
         self, member: LevelMember, number: int, window: timedelta, *, notice: bool
     ) -> bool:
         """Try the person's channels in preference order until one is accepted."""
+        if self._v2:
+            return await self._reach(member, number, window, notice=notice)
         remaining = list(member.channels)
         if self._input.urgency == "low":
             # A low-urgency page never rings a phone.
@@ -333,6 +376,137 @@ class EscalationWorkflow:
             return True
         return False
 
+    async def _reach(
+        self, member: LevelMember, number: int, window: timedelta, *, notice: bool
+    ) -> bool:
+        """Try the person's channels in order until one takes the page (or possibly did)."""
+        remaining = list(member.channels)
+        if notice or self._input.urgency == "low":
+            # "No action needed" never rings a phone; nor does a low-urgency page.
+            remaining = [channel for channel in remaining if channel != "voice"]
+        purpose = "ack-notice" if notice else "page"
+        while remaining:
+            if not notice and self._ack is not None:
+                return False
+            channel = remaining.pop(0)
+            if not notice:
+                self._paged.setdefault(member.person, list(member.channels))
+            nid = self._notification_id(purpose, number, member.person, channel)
+            label = CHANNEL_LABELS[channel]
+            summary = (
+                f"handled-by notice, {label}"
+                if notice
+                else f"{label} to {member.slot}, " + (f"level {number}" if number else "fallback")
+            )
+            request = self._request(nid, purpose, member.person, channel, number)
+            attempts = NOTICE_ATTEMPTS if notice else SEND_ATTEMPTS
+            try:
+                outcome, detail = await self._send(request, window, summary, attempts)
+            except asyncio.CancelledError:
+                self._event(number, "cancelled", member.person, channel, None, nid)
+                raise
+            if outcome == "cancelled":
+                # Cancelled by an ack or the level's end: no next channel either.
+                self._event(number, "cancelled", member.person, channel, None, nid)
+                return False
+            if outcome == "failed":
+                self._event(number, "failed", member.person, channel, detail, nid)
+                if detail == NOT_MOBILE and "voice" in remaining:
+                    remaining.remove("voice")
+                    remaining.insert(0, "voice")
+                continue
+            if notice:
+                outcome = "notified"
+            else:
+                self._level_reached[member.person] = channel
+            self._event(number, outcome, member.person, channel, detail, nid)
+            self._publish()
+            return True
+        return False
+
+    async def _send(
+        self, request: NotifyRequest, window: timedelta, summary: str, attempts: int
+    ) -> tuple[PageOutcome, str | None]:
+        """Send once, retrying only failures that prove nothing left; the outcome and detail.
+
+        Retries live here rather than in a retry policy because only the workflow sees why an
+        attempt ended: an activity that timed out (a hung answer, a killed worker) may have sent.
+        """
+        deadline = workflow.now() + window
+        pause = SEND_RETRY.initial_interval
+        detail: str | None = "DeliveryTimedOut"
+        for attempt in range(1, attempts + 1):
+            left = deadline - workflow.now()
+            if left <= timedelta(0):
+                break
+            try:
+                result: NotifyResult = await workflow.execute_activity(
+                    "notify",
+                    request,
+                    result_type=NotifyResult,
+                    start_to_close_timeout=min(left, SEND_ATTEMPT_TIMEOUT),
+                    heartbeat_timeout=SEND_HEARTBEAT,
+                    retry_policy=ONE_ATTEMPT,
+                    summary=summary if attempt == 1 else f"{summary}, attempt {attempt}",
+                )
+            except ActivityError as err:
+                cause = err.cause
+                if isinstance(cause, CancelledError):
+                    return "cancelled", None
+                if isinstance(cause, SendTimedOut):
+                    return "possibly-sent", "timed out while sending"
+                detail = _error_type(err)
+                if detail == POSSIBLY_SENT:
+                    return "possibly-sent", detail
+                if not isinstance(cause, ApplicationError) or cause.non_retryable:
+                    return "failed", detail
+                wait = cause.next_retry_delay or pause
+                if attempt == attempts or workflow.now() + wait >= deadline:
+                    return "failed", detail
+                await workflow.sleep(wait, summary=f"retry {request.channel} after {detail}")
+                pause = min(pause * 2, MAX_PAUSE)
+                continue
+            return "paged", result.status
+        return "failed", detail
+
+    async def _renotify(self, number: int, every: timedelta) -> None:
+        """Repeat the page by SMS and voice to everyone this level reached, until the ack."""
+        every = max(every, MIN_WINDOW)
+        repeat = 0
+        while self._ack is None:
+            await workflow.sleep(every, summary=f"renotify, level {number}")
+            if self._ack is not None:
+                return
+            repeat += 1
+            due = [
+                (person, channel)
+                for person, channel in self._level_reached.items()
+                if channel in REPEATING_CHANNELS
+            ]
+            await asyncio.gather(
+                *(self._repeat(person, channel, number, repeat, every) for person, channel in due)
+            )
+
+    async def _repeat(
+        self, person: str, channel: ChannelKind, number: int, repeat: int, every: timedelta
+    ) -> None:
+        # The round slot carries the repeat: `<page>:<purpose>:<level>:<round>r<n>:<person>:<ch>`.
+        kind = self._input.purpose
+        nid = f"{self._id()}:{kind}:{number}:{self._round}r{repeat}:{person}:{channel}"
+        request = self._request(nid, "page", person, channel, number)
+        summary = f"{CHANNEL_LABELS[channel]} repeat {repeat}, level {number}"
+        try:
+            outcome, detail = await self._send(request, every, summary, 1)
+        except asyncio.CancelledError:
+            self._event(number, "cancelled", person, channel, None, nid)
+            raise
+        if outcome == "paged":
+            outcome = "renotified"
+        elif outcome == "failed" and detail == THROTTLED:
+            # Over the per-number budget: this repeat is skipped, the next one may go.
+            outcome = "skipped"
+        self._event(number, outcome, person, channel, detail, nid)
+
     async def _page_fallback(self, target: PageTarget | None, timeout: timedelta) -> None:
         if target is None:
             return
@@ -344,9 +518,11 @@ class EscalationWorkflow:
 
     async def _send_ack_notices(self) -> None:
         window = self._input.policy.levels[0].ack_timeout * self._input.time_scale
+        acker = self._ack.acked_by if self._v2 and self._ack is not None else None
         members = [
             LevelMember(person=person, slot="paged", channels=channels)
             for person, channels in self._paged.items()
+            if person != acker
         ]
         await asyncio.gather(
             *(self._notify_person(m, self._level, window, notice=True) for m in members)
@@ -427,10 +603,11 @@ class EscalationWorkflow:
             paged=list(self._paged),
             events=list(self._events),
             deliveries=dict(self._deliveries),
+            possibly_sent=sum(1 for e in self._events if e.outcome == "possibly-sent"),
         )
 
 
-async def _stop(task: asyncio.Task[int]) -> None:
+async def _stop(task: asyncio.Task[Any]) -> None:
     """Cancel a level's sends still in flight (ack or timeout) and wait until they have stopped."""
     if task.done():
         return

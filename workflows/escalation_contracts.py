@@ -28,10 +28,20 @@ PageOutcome = Literal[
     "acked",
     "exhausted",
     "notified",
+    "possibly-sent",
+    "renotified",
+    "skipped",
 ]
 
 NOT_MOBILE = "DeliveryNotMobile"
 """ApplicationError type of a number that cannot take SMS; the page moves to voice."""
+POSSIBLY_SENT = "DeliveryPossiblySent"
+"""ApplicationError type of a send whose request left but whose answer never came.
+
+The provider cannot deduplicate (Twilio, SendGrid), so it is never retried and the person counts
+as reached: a second text for one notification id is worse than one that may have arrived."""
+THROTTLED = "DeliveryThrottled"
+"""ApplicationError type of a send the per-number budget refused for now."""
 
 
 class PageTarget(BaseModel):
@@ -62,6 +72,10 @@ class PagePolicy(BaseModel):
     levels: list[PolicyLevel] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, description="Extra rounds through every level.")
     fallback: PageTarget | None = None
+    renotify_every: timedelta | None = Field(
+        default=None,
+        description="Repeat SMS and voice to a level's unacknowledged people at this interval.",
+    )
 
 
 def page_policy(policy: EscalationPolicy, *, fallback: PageTarget | None = None) -> PagePolicy:
@@ -76,7 +90,13 @@ def page_policy(policy: EscalationPolicy, *, fallback: PageTarget | None = None)
                 if name:
                     targets.append(PageTarget(kind=kind, id=name, slot=target.slot))
         levels.append(PolicyLevel(targets=targets, ack_timeout=level.ack_timeout))
-    return PagePolicy(id=policy.id, levels=levels, repeat=policy.repeat, fallback=fallback)
+    return PagePolicy(
+        id=policy.id,
+        levels=levels,
+        repeat=policy.repeat,
+        fallback=fallback,
+        renotify_every=policy.renotify_every,
+    )
 
 
 class EscalationInput(BaseModel):
@@ -183,6 +203,9 @@ class PageStatus(BaseModel):
     deliveries: dict[str, DeliveryStatus] = Field(
         default_factory=dict, description="Notification id to its furthest delivery state."
     )
+    possibly_sent: int = Field(
+        default=0, description="Sends whose request left but whose answer never came."
+    )
 
 
 class LevelMember(BaseModel):
@@ -254,6 +277,10 @@ class FirstLevelPaged(BaseModel):
     )
     failed: dict[str, str] = Field(
         default_factory=dict, description="Person to the error type of their first channel."
+    )
+    possibly_sent: dict[str, str] = Field(
+        default_factory=dict,
+        description="Person to the channel whose send left but was never answered: not retried.",
     )
 
 

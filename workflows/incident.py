@@ -57,6 +57,8 @@ SIGNAL_BUDGET = 1_000
 HISTORY_BUDGET = 4_000
 """Events one run grows to before continuing-as-new, whatever Temporal suggests."""
 MIN_WAIT = timedelta(seconds=1)
+NO_ACK_AFTER_RESOLVE = "pagerduty-no-ack-after-resolve"
+"""Patch id: an ack reported after the resolve is not mirrored (it would overtake it)."""
 PHASE_DECISIONS = {Phase.RESOLVED: "resolve", Phase.CLOSED: "close"}
 """Phase moves that are decisions of their own in the playbook's authority rules."""
 
@@ -222,7 +224,10 @@ class IncidentWorkflow(IncidentAlerts):
         via = f" via {acked.via}" if acked.via else ""
         self._record(acked.acked_by, "ack", f"Page acknowledged by {acked.acked_by}{via}.")
         self._note_responder(acked.page_id, acked.acked_by)
-        if acked.via != "pagerduty":
+        if acked.via != "pagerduty" and (
+            self._s.phase.is_open or not workflow.patched(NO_ACK_AFTER_RESOLVE)
+        ):
+            # An ack that arrives after the resolve must not overtake it in PagerDuty.
             self._mirror_to_pagerduty("acknowledge")
         self._take_command(acked.acked_by)
         self._publish()

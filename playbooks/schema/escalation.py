@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from playbooks.schema.types import STRICT, Duration, Slug
+
+MIN_RENOTIFY = timedelta(seconds=30)
 
 
 class EscalationTarget(BaseModel):
@@ -49,4 +52,18 @@ class EscalationPolicy(BaseModel):
     name: str = Field(min_length=1)
     levels: list[EscalationLevel] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, le=9)
-    renotify_every: Duration | None = None
+    renotify_every: Duration | None = Field(
+        default=None,
+        description="Repeat SMS and voice to a level's unacknowledged people at this interval "
+        "until the ack or the level's timeout; email goes once.",
+    )
+
+    @field_validator("renotify_every")
+    @classmethod
+    def _not_a_flood(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < MIN_RENOTIFY:
+            raise ValueError(
+                f"renotify_every must be at least {MIN_RENOTIFY.seconds}s; more often than that "
+                "floods a phone and trips the carrier's limits"
+            )
+        return value

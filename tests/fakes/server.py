@@ -8,6 +8,7 @@ validation) and `error_reply` (the vendor's error body for an injected status/co
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -167,6 +168,12 @@ class FakeServer:
     def __init__(self) -> None:
         self.requests: EventLog[RecordedRequest] = EventLog()
         self.latency = 0.0
+        self.hang_ratio = 0.0
+        """Share of requests that are carried out and then never answered (a read timeout)."""
+        self.hang_for = 5.0
+        self._hang_dice = random.Random(0)
+        self.hung: EventLog[Incoming] = EventLog()
+        """Requests carried out whose answer was held back."""
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -237,6 +244,7 @@ class FakeServer:
         with self._lock:
             self._faults.clear()
         self.latency = 0.0
+        self.hang_ratio = 0.0
         self.requests.clear()
 
     def route(self, request: Incoming) -> Reply:
@@ -246,6 +254,16 @@ class FakeServer:
     def error_reply(self, fault: Fault, request: Incoming) -> Reply:
         """The vendor's error body for an injected fault."""
         return Reply.json(fault.status, {"message": f"injected HTTP {fault.status}"})
+
+    def hang(self, ratio: float, *, seconds: float = 5.0, seed: int = 0) -> None:
+        """Carry out `ratio` of requests, then hold each answer `seconds` (a client timeout)."""
+        with self._lock:
+            self.hang_ratio, self.hang_for = ratio, seconds
+            self._hang_dice = random.Random(seed)
+
+    def _hangs(self) -> bool:
+        with self._lock:
+            return self._hang_dice.random() < self.hang_ratio
 
     def _next_fault(self) -> Fault | None:
         with self._lock:
@@ -269,6 +287,12 @@ class FakeServer:
         else:
             reply = self.route(incoming)
         self._record(incoming, reply.status)
+        if fault is None and self.hang_ratio and self._hangs():
+            # The request was carried out (a message created); only the answer never comes.
+            self.hung.append(incoming)
+            self._stopping.wait(self.hang_for)
+            handler.close_connection = True
+            return
         delay = self.latency + (fault.delay if fault else 0.0)
         if delay > 0 and self._stopping.wait(delay):
             return

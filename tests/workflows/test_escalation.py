@@ -288,13 +288,18 @@ async def test_ack_at_each_level_stops_further_pages_and_tells_everyone_paged(
         result = await asyncio.wait_for(handle.result(), timeout=20)
     paged = people[:acking_level]
     assert (result.state, result.acked_by, result.paged) == ("acked", acker, paged)
-    assert {e.person for e in result.events if e.outcome == "notified"} == set(paged)
+    # Everyone paged hears who has it, except the one who took it.
+    notified = {e.person for e in result.events if e.outcome == "notified"}
+    assert notified == set(paged) - {acker}
     for person in paged:
-        page, notice = vendors.sms_to(person)
+        page, *notice = vendors.sms_to(person)
         assert page.startswith("PAGE SEV2")
-        assert PEOPLE[acker].name in notice and "No action needed" in notice
+        if person == acker:
+            assert notice == []
+        else:
+            assert PEOPLE[acker].name in notice[0] and "No action needed" in notice[0]
     assert not vendors.sms_to("dee-fourth")
-    assert len(vendors.twilio.messages) == 2 * acking_level
+    assert len(vendors.twilio.messages) == 2 * acking_level - 1
 
 
 async def test_ack_is_rejected_for_unpaged_people_and_once_someone_has_it(
@@ -362,8 +367,9 @@ async def test_worker_restarted_mid_escalation_pages_the_next_level_exactly_once
         await _ack(handle, "ben-second")
         result = await asyncio.wait_for(handle.result(), timeout=20)
     assert result.state == "acked"
-    assert vendors.sms_counts() == {"ada-first": 2, "ben-second": 2}
-    assert [len(vendors.sms_to(p)) for p in ("ada-first", "ben-second")] == [2, 2]
+    # Ada: her page and the notice; Ben took it, so only his page.
+    assert vendors.sms_counts() == {"ada-first": 2, "ben-second": 1}
+    assert [len(vendors.sms_to(p)) for p in ("ada-first", "ben-second")] == [2, 1]
     pages = [r for r in vendors.twilio.requests if (r.field("Body") or "").startswith("PAGE")]
     assert len(pages) == 2
 
@@ -382,10 +388,8 @@ async def test_invalid_number_falls_back_to_email_and_is_recorded(
         ("sms", "failed", "DeliveryInvalidAddress"),
         ("email", "paged", "accepted"),
     ]
-    assert [mail.recipients for mail in vendors.sendgrid.mails] == [
-        ("bo@x.example",),
-        ("bo@x.example",),
-    ]
+    # One page by email; the one who acked gets no handled-by notice.
+    assert [mail.recipients for mail in vendors.sendgrid.mails] == [("bo@x.example",)]
     assert not vendors.twilio.messages
 
 
@@ -400,8 +404,8 @@ async def test_number_that_cannot_take_sms_is_called_instead(
         result = await asyncio.wait_for(handle.result(), timeout=20)
     channels = [(e.channel, e.outcome) for e in result.events if e.person == "lee-landline"]
     assert channels[:2] == [("sms", "failed"), ("voice", "paged")]
-    # The handled-by notice takes the same way: SMS refused, then the call.
-    assert len(vendors.twilio.calls) == 2 and not vendors.sendgrid.mails
+    # One call, the page: the acker gets no notice, and a notice never rings a phone.
+    assert len(vendors.twilio.calls) == 1 and not vendors.sendgrid.mails
     assert "+1500555" not in result.model_dump_json()
 
 
@@ -418,6 +422,6 @@ async def test_rate_limited_page_is_retried_after_retry_after_without_duplicates
     page = next(e for e in status.events if e.outcome == "paged")
     assert page.channel == "sms"
     posts = [r for r in vendors.twilio.requests if r.path.endswith("/Messages.json")]
-    assert len(posts) == 3  # the 429, the page, the handled-by notice
+    assert len(posts) == 2  # the 429, then the page (no notice to the acker)
     assert posts[1].at - posts[0].at >= 1.0
-    assert len(vendors.sms_to("ada-first")) == 2
+    assert len(vendors.sms_to("ada-first")) == 1
