@@ -103,7 +103,8 @@ async def run_worker_process(settings: Settings) -> None:
     workers = build_workers(client, settings)
     # Operators (and the recovery test) read when polling begins: start-up imports take seconds.
     sys.stderr.write(
-        f"mayday worker polling {settings.task_queue} and {settings.page_task_queue} on "
+        f"mayday worker polling {settings.task_queue}, {settings.page_task_queue} and "
+        f"{settings.contact_task_queue} on "
         f"{settings.temporal_address} (namespace {settings.temporal_namespace})\n"
     )
     sys.stderr.flush()

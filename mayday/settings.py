@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
     task_queue: str = "mayday"
     page_task_queue: str = "mayday-pages"
+    contact_task_queue: str = "mayday-contacts"
 
     data_dir: Path = Path(".mayday")
     playbook: Path | None = Field(

@@ -56,6 +56,7 @@ def settings(env: WorkflowEnvironment, data_dir: Path) -> Settings:
         temporal_address=env.client.service_client.config.target_host,
         task_queue=f"mayday-test-{run}",
         page_task_queue=f"mayday-test-pages-{run}",
+        contact_task_queue=f"mayday-test-contacts-{run}",
         data_dir=data_dir,
     )
 
@@ -67,6 +68,7 @@ def cli_settings_env(settings: Settings) -> dict[str, str]:
         "MAYDAY_TEMPORAL_ADDRESS": settings.temporal_address,
         "MAYDAY_TASK_QUEUE": settings.task_queue,
         "MAYDAY_PAGE_TASK_QUEUE": settings.page_task_queue,
+        "MAYDAY_CONTACT_TASK_QUEUE": settings.contact_task_queue,
         "MAYDAY_DATA_DIR": str(settings.data_dir),
     }
 

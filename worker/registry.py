@@ -17,8 +17,10 @@ from workflows.escalation import EscalationWorkflow
 from workflows.incident import IncidentWorkflow
 
 INCIDENT_WORKFLOWS: Sequence[type] = (IncidentWorkflow,)
-PAGE_WORKFLOWS: Sequence[type] = (EscalationWorkflow, ContactWorkflow)
-WORKFLOWS: Sequence[type] = (*INCIDENT_WORKFLOWS, *PAGE_WORKFLOWS)
+PAGE_WORKFLOWS: Sequence[type] = (EscalationWorkflow,)
+CONTACT_WORKFLOWS: Sequence[type] = (ContactWorkflow,)
+"""On their own queue: renaming the page queue must never strand a person's opt-outs."""
+WORKFLOWS: Sequence[type] = (*INCIDENT_WORKFLOWS, *PAGE_WORKFLOWS, *CONTACT_WORKFLOWS)
 
 
 def _secret(value: Any) -> str | None:
@@ -27,7 +29,7 @@ def _secret(value: Any) -> str | None:
 
 def contacts_for(settings: Settings, client: ClientSource = activity_client) -> ContactBook:
     """The contact entities (opt-outs, send budgets), hosted by the page workers."""
-    return ContactBook(client, settings.page_task_queue)
+    return ContactBook(client, settings.contact_task_queue)
 
 
 def providers_for(settings: Settings) -> ProviderSet:

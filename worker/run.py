@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
 from worker.registry import (
+    CONTACT_WORKFLOWS,
     INCIDENT_WORKFLOWS,
     PAGE_WORKFLOWS,
     incident_activities,
@@ -53,7 +54,30 @@ def build_workers(client: Client, settings: Settings) -> list[Worker]:
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             sticky_queue_schedule_to_start_timeout=STICKY_SCHEDULE_TO_START,
         ),
+        *_contact_worker(client, settings),
     ]
+
+
+def _contact_worker(client: Client, settings: Settings) -> list[Worker]:
+    """The contact queue's worker, unless this process already polls it through `client`.
+
+    Contacts are shared by every deployment using the queue, so a second set of workers in one
+    process (the SDK refuses two pollers of one queue on one client) simply relies on the first.
+    """
+    try:
+        worker = Worker(
+            client,
+            task_queue=settings.contact_task_queue,
+            workflows=list(CONTACT_WORKFLOWS),
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            sticky_queue_schedule_to_start_timeout=STICKY_SCHEDULE_TO_START,
+        )
+    except RuntimeError as err:
+        if "overlapping worker task types" not in str(err):
+            raise
+        log.info("contact queue %s already polled in this process", settings.contact_task_queue)
+        return []
+    return [worker]
 
 
 class Workers:

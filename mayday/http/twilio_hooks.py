@@ -119,7 +119,7 @@ def register_twilio_hooks(
     signature = TwilioSignature(settings, unsigned)
     phones = phone_directory(playbook)
     names = {person.id: person.name for person in playbook.directory.people.values()}
-    contacts = ContactBook(link.client, settings.page_task_queue)
+    contacts = ContactBook(link.client, settings.contact_task_queue)
     opt_outs = OptOutRegistry.with_data_dir(contacts, settings.data_dir)
 
     async def signed_form(request: Request) -> dict[str, str] | None:

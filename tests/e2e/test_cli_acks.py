@@ -14,7 +14,7 @@ from temporalio.client import Client
 from mayday.http.app import create_app
 from mayday.playbook_seam import current_playbook
 from mayday.settings import Settings
-from tests.e2e.test_paging import PUBLIC, TWILIO_TOKEN, on_call, paged, phone_of, signed
+from tests.e2e.test_paging import PUBLIC, TWILIO_TOKEN, on_call, paged, phone_of, sid, signed
 from tests.helpers import assert_eventually, run_cli_async
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -36,7 +36,7 @@ async def sms(client: Client, settings: Settings) -> AsyncIterator[httpx.AsyncCl
 
 
 async def reply(sms: httpx.AsyncClient, person: str, body: str) -> str:
-    form = {"From": phone_of(person), "Body": body, "MessageSid": "SM7"}
+    form = {"From": phone_of(person), "Body": body, "MessageSid": sid()}
     answer = await sms.post(
         "/hooks/twilio/sms", data=form, headers=signed("/hooks/twilio/sms", form)
     )

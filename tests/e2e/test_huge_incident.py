@@ -61,6 +61,7 @@ def env_of(settings: Settings) -> dict[str, str]:
         "MAYDAY_TEMPORAL_ADDRESS": settings.temporal_address,
         "MAYDAY_TASK_QUEUE": settings.task_queue,
         "MAYDAY_PAGE_TASK_QUEUE": settings.page_task_queue,
+        "MAYDAY_CONTACT_TASK_QUEUE": settings.contact_task_queue,
         "MAYDAY_DATA_DIR": str(settings.data_dir),
     }
 

@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 
+import pytest
 from temporalio.client import Client
 
 from mayday import incidents
@@ -16,6 +17,9 @@ from tests.e2e.test_paging import on_call, paged
 from tests.helpers import run_cli_async
 from worker.run import Workers
 from workflows.contracts import Declaration, PlaybookSnapshot
+
+# The session worker polls the shared contact queue; this module's own workers rely on it.
+pytestmark = pytest.mark.usefixtures("worker")
 
 TIMEOUT_SECONDS = 2
 NO_WORKER = f"No mayday worker answered within {TIMEOUT_SECONDS} s"

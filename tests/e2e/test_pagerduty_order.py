@@ -20,6 +20,9 @@ from worker.run import Workers
 from workflows.contracts import Declaration, PlaybookSnapshot, Resolve
 from workflows.incident import IncidentWorkflow
 
+# The session worker polls the shared contact queue; this module's own workers rely on it.
+pytestmark = pytest.mark.usefixtures("worker")
+
 ROUTING_KEY = "Q" * 32
 
 

@@ -35,6 +35,7 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         "MAYDAY_TEMPORAL_ADDRESS": settings.temporal_address,
         "MAYDAY_TASK_QUEUE": settings.task_queue,
         "MAYDAY_PAGE_TASK_QUEUE": settings.page_task_queue,
+        "MAYDAY_CONTACT_TASK_QUEUE": settings.contact_task_queue,
         "MAYDAY_DATA_DIR": str(settings.data_dir),
     }
     return subprocess.Popen(
