@@ -32,6 +32,10 @@ def fake_pagerduty() -> Iterator[FakePagerDuty]:
         yield fake
 
 
+@pytest.mark.xfail(
+    reason="Known, open: under the session worker the mirrored order still races the ack signal",
+    strict=False,
+)
 async def test_a_trigger_retried_after_errors_still_lands_before_the_ack_and_the_resolve(
     client: Client,
     settings: Settings,
