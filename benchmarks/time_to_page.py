@@ -130,6 +130,7 @@ async def main() -> None:
                 "MAYDAY_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                 "MAYDAY_TASK_QUEUE": f"ttp-{run}",
                 "MAYDAY_PAGE_TASK_QUEUE": f"ttp-pages-{run}",
+                "MAYDAY_CONTACT_TASK_QUEUE": f"ttp-contacts-{run}",
                 "MAYDAY_DATA_DIR": data_dir,
                 "MAYDAY_HOOK_SECRET": SECRET,
                 "MAYDAY_SMS_PROVIDER": "twilio",

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     )
     user: str | None = None
 
+    provider_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds one HTTP call to SendGrid, Twilio or PagerDuty may take.",
+    )
     email_provider: Literal["outbox", "sendgrid"] = "outbox"
     sms_provider: Literal["outbox", "twilio"] = "outbox"
     voice_provider: Literal["outbox", "twilio"] = "outbox"

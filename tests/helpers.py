@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 T = TypeVar("T")
 
@@ -30,6 +34,28 @@ async def assert_eventually(
             if time.monotonic() >= deadline:
                 raise
         await asyncio.sleep(interval)
+
+
+async def end_running(client: Client, *task_queues: str) -> None:
+    """Terminate whatever still runs on a test's own task queues, before its workers stop.
+
+    A page left running where nobody polls any more answers no query, and an SMS ack asks every
+    open page in the namespace: every later ack in the session would wait out the timeout.
+    """
+    queues = " OR ".join(f'TaskQueue="{queue}"' for queue in task_queues)
+    query = f'({queues}) AND ExecutionStatus="Running"'
+    for workflow_id in [e.id async for e in client.list_workflows(query)]:
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(workflow_id).terminate("test cleanup")
+
+
+@contextlib.asynccontextmanager
+async def cleaned_up(client: Client, *task_queues: str) -> AsyncIterator[None]:
+    """On leaving the block (inside its workers' block), `end_running` on these queues."""
+    try:
+        yield
+    finally:
+        await end_running(client, *task_queues)
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ def _secret(value: Any) -> str | None:
 
 
 def contacts_for(settings: Settings, client: ClientSource = activity_client) -> ContactBook:
-    """The contact entities (opt-outs, send budgets), hosted by the page workers."""
+    """The contact entities (opt-outs, send budgets), on the contact queue's worker."""
     return ContactBook(client, settings.contact_task_queue)
 
 
@@ -59,6 +59,7 @@ def providers_for(settings: Settings) -> ProviderSet:
         twilio_base_url=settings.twilio_base_url,
         pagerduty_routing_key=_secret(settings.pagerduty_routing_key),
         pagerduty_base_url=settings.pagerduty_base_url,
+        timeout=settings.provider_timeout,
         budget=budget,
     )
 

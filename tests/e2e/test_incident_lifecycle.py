@@ -26,7 +26,7 @@ from mayday.pages import ack_for, open_pages
 from mayday.settings import Settings
 from tests.e2e.test_paging import on_call, outbox_for, phone_of
 from tests.fakes import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, FakeTwilio
-from tests.helpers import assert_eventually, run_cli_async
+from tests.helpers import assert_eventually, cleaned_up, run_cli_async
 from worker.run import Workers
 from workflows.contracts import ChangePhase, Declaration, PlaybookSnapshot, Resolve
 from workflows.incident import IncidentWorkflow
@@ -299,6 +299,7 @@ async def test_with_twilio_the_next_incident_after_close_sends_new_requests(
         transport = httpx.ASGITransport(app=create_app(texting, factory))
         async with (
             Workers(client, texting),
+            cleaned_up(client, texting.task_queue, texting.page_task_queue),
             httpx.AsyncClient(transport=transport, base_url="http://mayday.test") as http,
         ):
             name = f"CheckoutTwilio{uuid.uuid4().hex[:8]}"

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 from temporalio.client import Client
 
 from mayday import incidents
 from mayday.pages import open_pages
 from mayday.settings import Settings
 from tests.e2e.test_paging import on_call, paged
-from tests.helpers import run_cli_async
+from tests.helpers import end_running, run_cli_async
 from worker.run import Workers
 from workflows.contracts import Declaration, PlaybookSnapshot
 
@@ -25,13 +27,24 @@ TIMEOUT_SECONDS = 2
 NO_WORKER = f"No mayday worker answered within {TIMEOUT_SECONDS} s"
 
 
-async def test_decisions_without_a_worker_time_out_and_record_nothing(
-    client: Client, settings: Settings, playbook: PlaybookSnapshot, cli_settings_env: dict[str, str]
-) -> None:
+@pytest_asyncio.fixture
+async def alone(client: Client, settings: Settings) -> AsyncIterator[Settings]:
+    """Task queues of this test's own; what runs on them at the end is terminated."""
     run = uuid.uuid4().hex[:6]
-    alone = settings.model_copy(
+    own = settings.model_copy(
         update={"task_queue": f"nobody-{run}", "page_task_queue": f"nobody-pages-{run}"}
     )
+    yield own
+    # Nobody polls them after the test: a page left there would stall every later SMS ack.
+    await end_running(client, own.task_queue, own.page_task_queue)
+
+
+async def test_decisions_without_a_worker_time_out_and_record_nothing(
+    client: Client,
+    alone: Settings,
+    playbook: PlaybookSnapshot,
+    cli_settings_env: dict[str, str],
+) -> None:
     commander = playbook.people[0]
     primary, _ = on_call()
     async with Workers(client, alone):

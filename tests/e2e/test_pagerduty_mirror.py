@@ -18,7 +18,7 @@ from mayday.pages import ack_for, open_pages
 from mayday.settings import Settings
 from tests.e2e.test_paging import on_call, paged, pagerduty_event
 from tests.fakes import FakePagerDuty
-from tests.helpers import assert_eventually
+from tests.helpers import assert_eventually, cleaned_up
 from worker.run import Workers
 from workflows.contracts import Declaration, PlaybookSnapshot, Resolve
 from workflows.incident import IncidentWorkflow
@@ -55,7 +55,8 @@ async def test_incident_is_triggered_acknowledged_and_resolved_in_pagerduty(
         }
     )
     primary, _ = on_call()
-    async with Workers(client, mirrored):
+    queues = (mirrored.task_queue, mirrored.page_task_queue)
+    async with Workers(client, mirrored), cleaned_up(client, *queues):
         incident_id = await incidents.declare(
             client,
             mirrored,
@@ -174,6 +175,7 @@ async def test_a_hostile_pagerduty_incident_key_acks_nothing_but_its_own(
     transport = httpx.ASGITransport(app=create_app(mirrored, factory))
     async with (
         Workers(client, mirrored),
+        cleaned_up(client, mirrored.task_queue, mirrored.page_task_queue),
         httpx.AsyncClient(transport=transport, base_url="http://internal") as http,
     ):
         first, second = [

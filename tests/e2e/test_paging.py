@@ -138,10 +138,11 @@ async def test_incident_pages_the_on_call_and_cli_ack_tells_everyone(
 
     await assert_eventually(acknowledged, timeout=15)
 
-    # The one who took the page is never told that someone took it.
+    # Everyone paged is told, except the one who took the page (here that is everyone).
     await asyncio.sleep(1.0)
-    notices = [e for e in outbox_for(settings, incident_id) if e["purpose"] == "ack-notice"]
-    assert notices == []
+    sent = outbox_for(settings, incident_id)
+    told = sorted({e["to"]["person"] for e in sent if e["purpose"] == "page"} - {primary})
+    assert sorted(e["to"]["person"] for e in sent if e["purpose"] == "ack-notice") == told
     again = await run_cli_async("ack", incident_id, "--as", primary, env=cli_settings_env)
     assert again.code == 1 and "no open page" in again.stderr
 
@@ -169,11 +170,6 @@ async def test_unacknowledged_page_climbs_to_the_backup_after_the_scaled_timeout
     await assert_eventually(everyone_told, timeout=15)
 
 
-@pytest.mark.xfail(
-    reason="Known, open: after another module's own Workers stop, the SMS-ack path through the "
-    "ContactWorkflow gets no worker in this session (test isolation of the shared contact queue)",
-    strict=False,
-)
 @pytest.mark.parametrize("reply", ["ack {short}", "1", " Ack "])
 async def test_sms_reply_ack_with_a_valid_signature_acks(
     client: Client,
@@ -326,7 +322,8 @@ async def test_pagerduty_acknowledged_event_acks_the_page(
     async def acked() -> None:
         status = await incidents.status(client, ids[0])
         assert set(status.pages.values()) == {"acked"}
-        assert "pagerduty" in status.timeline[-1].text
+        # Not necessarily the last entry: the ack notices to everyone paged follow it.
+        assert any(e.kind == "ack" and "pagerduty" in e.text for e in status.timeline)
         assert "incident_commander" not in status.roles  # PagerDuty is not a person
 
     await assert_eventually(acked, timeout=15)
@@ -336,7 +333,7 @@ async def test_stop_reply_is_mirrored_and_start_lifts_it(
     client: Client, settings: Settings, twilio_app: httpx.AsyncClient
 ) -> None:
     primary, _ = on_call()
-    registry = OptOutRegistry(book_for(client, settings.page_task_queue))
+    registry = OptOutRegistry(book_for(client, settings.contact_task_queue))
     sent: dict[str, dict[str, str]] = {}
     for word, expected in (("STOP", True), ("start", False)):
         form = sent[word] = {"From": phone_of(primary), "Body": word, "MessageSid": sid()}

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from mayday import incidents
 from mayday.settings import Settings
 from tests.e2e.test_paging import on_call
-from tests.helpers import REPO, cli_env
+from tests.helpers import REPO, cli_env, end_running
 from workflows.contracts import Declaration, PlaybookSnapshot
 
 TIME_SCALE = 0.01
@@ -116,3 +116,5 @@ async def test_pages_resume_within_3_s_of_a_new_worker_after_a_sigkill(
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait()
+        # Nobody polls these queues after the test: a page left there would stall later acks.
+        await end_running(client, own.task_queue, own.page_task_queue)
