@@ -17,11 +17,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
-    ApplicationError,
     CancelledError,
     FailureError,
 )
-from temporalio.exceptions import TimeoutError as SendTimedOut
 
 with workflow.unsafe.imports_passed_through():
     from workflows.escalation_contracts import (
@@ -36,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         FirstLevelPaged,
         LevelMember,
         NotifyRequest,
-        NotifyResult,
         PageAcked,
         PageEnded,
         PageEvent,
@@ -48,10 +45,16 @@ with workflow.unsafe.imports_passed_through():
         ResolveLevelRequest,
     )
     from workflows.incident_core import rejected
+    from workflows.page_sends import (
+        CHANNEL_LABELS,
+        error_type,
+        notification_id,
+        send_once,
+        send_with_retry_policy,
+    )
 
 EXTERNAL_ACK_DOORS = frozenset({"pagerduty"})
 """Doors whose ack stands for a person we did not page (someone acked in PagerDuty)."""
-CHANNEL_LABELS = {"sms": "SMS", "voice": "Voice call", "email": "Email"}
 FALLBACK_LEVEL = 0
 RESOLVE_TIMEOUT = timedelta(seconds=10)
 MIN_WINDOW = timedelta(seconds=1)
@@ -61,21 +64,9 @@ DELIVERY_SEMANTICS = "delivery-semantics"
 """Patch id: each send at most once per notification id (an ambiguous send is "possibly sent",
 never retried), retries decided here, repeats at renotify_every, ack notices by SMS or email and
 never to the acker."""
-SEND_HEARTBEAT = timedelta(seconds=3)
-"""A send heartbeats every second: an ack's cancellation reaches it within ~2.4 s (the SDK
-sends at most one heartbeat per 0.8 times this), and a dead worker's send ends in 3 s."""
-ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 SEND_ATTEMPTS = 5
-MAX_PAUSE = timedelta(seconds=30)
 NOTICE_ATTEMPTS = 3
 REPEATING_CHANNELS = ("sms", "voice")
-SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 
 
 @workflow.defn
@@ -303,7 +294,7 @@ class EscalationWorkflow:
             if isinstance(err.cause, CancelledError):
                 # The page itself is being cancelled (incident resolved): stop, don't escalate.
                 raise asyncio.CancelledError from None
-            self._event(number, "no-one-on-call", detail=_error_type(err))
+            self._event(number, "no-one-on-call", detail=error_type(err))
             return []
         for target_id in resolved.unresolved:
             self._event(number, "no-one-on-call", detail=target_id)
@@ -319,69 +310,9 @@ class EscalationWorkflow:
     async def _notify_person(
         self, member: LevelMember, number: int, window: timedelta, *, notice: bool
     ) -> bool:
-        """Try the person's channels in preference order until one is accepted."""
-        if self._v2:
-            return await self._reach(member, number, window, notice=notice)
+        """Try the person's channels in preference order until one takes the page (or possibly)."""
         remaining = list(member.channels)
-        if self._input.urgency == "low":
-            # A low-urgency page never rings a phone.
-            remaining = [channel for channel in remaining if channel != "voice"]
-        purpose = "ack-notice" if notice else "page"
-        while remaining:
-            if not notice and self._ack is not None:
-                return False
-            channel = remaining.pop(0)
-            if not notice:
-                self._paged.setdefault(member.person, list(member.channels))
-            nid = self._notification_id(purpose, number, member.person, channel)
-            label = CHANNEL_LABELS[channel]
-            summary = (
-                f"handled-by notice, {label}"
-                if notice
-                else f"{label} to {member.slot}, " + (f"level {number}" if number else "fallback")
-            )
-            try:
-                result: NotifyResult = await workflow.execute_activity(
-                    "notify",
-                    self._request(nid, purpose, member.person, channel, number),
-                    result_type=NotifyResult,
-                    schedule_to_close_timeout=window,
-                    start_to_close_timeout=min(window, SEND_ATTEMPT_TIMEOUT),
-                    retry_policy=SEND_RETRY,
-                    summary=summary,
-                )
-            except ActivityError as err:
-                if isinstance(err.cause, CancelledError):
-                    # Cancelled by an ack or the level's end: no next channel either.
-                    self._event(number, "cancelled", member.person, channel, None, nid)
-                    return False
-                kind = _error_type(err)
-                self._event(number, "failed", member.person, channel, kind, nid)
-                if kind == NOT_MOBILE and "voice" in remaining:
-                    remaining.remove("voice")
-                    remaining.insert(0, "voice")
-                continue
-            except asyncio.CancelledError:
-                self._event(number, "cancelled", member.person, channel, None, nid)
-                raise
-            self._event(
-                number,
-                "notified" if notice else "paged",
-                member.person,
-                channel,
-                result.status,
-                nid,
-            )
-            self._publish()
-            return True
-        return False
-
-    async def _reach(
-        self, member: LevelMember, number: int, window: timedelta, *, notice: bool
-    ) -> bool:
-        """Try the person's channels in order until one takes the page (or possibly did)."""
-        remaining = list(member.channels)
-        if notice or self._input.urgency == "low":
+        if (notice and self._v2) or self._input.urgency == "low":
             # "No action needed" never rings a phone; nor does a low-urgency page.
             remaining = [channel for channel in remaining if channel != "voice"]
         purpose = "ack-notice" if notice else "page"
@@ -399,9 +330,12 @@ class EscalationWorkflow:
                 else f"{label} to {member.slot}, " + (f"level {number}" if number else "fallback")
             )
             request = self._request(nid, purpose, member.person, channel, number)
-            attempts = NOTICE_ATTEMPTS if notice else SEND_ATTEMPTS
             try:
-                outcome, detail = await self._send(request, window, summary, attempts)
+                if self._v2:
+                    attempts = NOTICE_ATTEMPTS if notice else SEND_ATTEMPTS
+                    outcome, detail = await send_once(request, window, summary, attempts)
+                else:
+                    outcome, detail = await send_with_retry_policy(request, window, summary)
             except asyncio.CancelledError:
                 self._event(number, "cancelled", member.person, channel, None, nid)
                 raise
@@ -424,51 +358,6 @@ class EscalationWorkflow:
             return True
         return False
 
-    async def _send(
-        self, request: NotifyRequest, window: timedelta, summary: str, attempts: int
-    ) -> tuple[PageOutcome, str | None]:
-        """Send once, retrying only failures that prove nothing left; the outcome and detail.
-
-        Retries live here rather than in a retry policy because only the workflow sees why an
-        attempt ended: an activity that timed out (a hung answer, a killed worker) may have sent.
-        """
-        deadline = workflow.now() + window
-        pause = SEND_RETRY.initial_interval
-        detail: str | None = "DeliveryTimedOut"
-        for attempt in range(1, attempts + 1):
-            left = deadline - workflow.now()
-            if left <= timedelta(0):
-                break
-            try:
-                result: NotifyResult = await workflow.execute_activity(
-                    "notify",
-                    request,
-                    result_type=NotifyResult,
-                    start_to_close_timeout=min(left, SEND_ATTEMPT_TIMEOUT),
-                    heartbeat_timeout=SEND_HEARTBEAT,
-                    retry_policy=ONE_ATTEMPT,
-                    summary=summary if attempt == 1 else f"{summary}, attempt {attempt}",
-                )
-            except ActivityError as err:
-                cause = err.cause
-                if isinstance(cause, CancelledError):
-                    return "cancelled", None
-                if isinstance(cause, SendTimedOut):
-                    return "possibly-sent", "timed out while sending"
-                detail = _error_type(err)
-                if detail == POSSIBLY_SENT:
-                    return "possibly-sent", detail
-                if not isinstance(cause, ApplicationError) or cause.non_retryable:
-                    return "failed", detail
-                wait = cause.next_retry_delay or pause
-                if attempt == attempts or workflow.now() + wait >= deadline:
-                    return "failed", detail
-                await workflow.sleep(wait, summary=f"retry {request.channel} after {detail}")
-                pause = min(pause * 2, MAX_PAUSE)
-                continue
-            return "paged", result.status
-        return "failed", detail
-
     async def _renotify(self, number: int, every: timedelta) -> None:
         """Repeat the page by SMS and voice to everyone this level reached, until the ack."""
         every = max(every, MIN_WINDOW)
@@ -490,13 +379,13 @@ class EscalationWorkflow:
     async def _repeat(
         self, person: str, channel: ChannelKind, number: int, repeat: int, every: timedelta
     ) -> None:
-        # The round slot carries the repeat: `<page>:<purpose>:<level>:<round>r<n>:<person>:<ch>`.
-        kind = self._input.purpose
-        nid = f"{self._id()}:{kind}:{number}:{self._round}r{repeat}:{person}:{channel}"
+        # The round slot carries the repeat: `…:<level>:<round>r<n>:<person>:<channel>`.
+        round_ = f"{self._round}r{repeat}"
+        nid = notification_id(self._id(), self._input.purpose, number, round_, person, channel)
         request = self._request(nid, "page", person, channel, number)
         summary = f"{CHANNEL_LABELS[channel]} repeat {repeat}, level {number}"
         try:
-            outcome, detail = await self._send(request, every, summary, 1)
+            outcome, detail = await send_once(request, every, summary, 1)
         except asyncio.CancelledError:
             self._event(number, "cancelled", person, channel, None, nid)
             raise
@@ -529,10 +418,8 @@ class EscalationWorkflow:
         )
 
     def _notification_id(self, purpose: str, level: int, person: str, channel: str) -> str:
-        # The workflow id (`<incident>-page-<n>`) keeps two pages of one incident apart.
-        page = workflow.info().workflow_id
         kind = self._input.purpose if purpose == "page" else purpose
-        return f"{page}:{kind}:{level}:{self._round}:{person}:{channel}"
+        return notification_id(self._id(), kind, level, str(self._round), person, channel)
 
     def _request(
         self, nid: str, purpose: str, person: str, channel: ChannelKind, level: int
@@ -614,10 +501,3 @@ async def _stop(task: asyncio.Task[Any]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-def _error_type(err: ActivityError) -> str:
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type:
-        return cause.type
-    return type(cause).__name__ if cause is not None else "ActivityError"

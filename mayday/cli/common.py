@@ -183,3 +183,11 @@ def print_json(value: BaseModel | dict[str, Any] | list[Any]) -> None:
         typer.echo(value.model_dump_json())
     else:
         typer.echo(json.dumps(value, default=str))
+
+
+ID_ARGUMENT = typer.Argument(
+    ...,
+    metavar="ID",
+    help="Incident id, e.g. incident-checkout-3f9a1c2e (see `mayday list`).",
+    callback=incident_id_value,
+)

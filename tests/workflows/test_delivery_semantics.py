@@ -25,7 +25,7 @@ from temporalio.worker import Replayer, Worker
 
 import activities.notify as notify_module
 from activities.notify import NotifyActivities
-from activities.providers import build_providers
+from activities.providers import ProviderSet, build_providers
 from activities.providers.throttle import DeliveryThrottle, RateLimit, ThrottlePolicy
 from tests.fakes import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_AUTH_TOKEN, FakeSendGrid, FakeTwilio
 from tests.helpers import assert_eventually
@@ -58,44 +58,42 @@ CLIENT_TIMEOUT = 0.5
 
 
 @pytest.fixture
-def vendors(tmp_path: Path) -> Iterator[Vendors]:
+def vendors() -> Iterator[Vendors]:
     """Fakes and providers whose HTTP calls give up after CLIENT_TIMEOUT seconds."""
     with FakeTwilio() as twilio, FakeSendGrid() as sendgrid:
-        providers = build_providers(
-            outbox_path=tmp_path / "outbox.jsonl",
-            sms="twilio",
-            voice="twilio",
-            email="sendgrid",
-            twilio_account_sid=TEST_ACCOUNT_SID,
-            twilio_auth_token=TEST_AUTH_TOKEN,
-            twilio_from_number="+15005550006",
-            twilio_base_url=twilio.url,
-            sendgrid_api_key=TEST_API_KEY,
-            sendgrid_from_email="pages@acme.example",
-            sendgrid_host=sendgrid.url,
-            timeout=CLIENT_TIMEOUT,
-        )
-        yield Vendors(twilio, sendgrid, providers)
+        yield Vendors(twilio, sendgrid, providers(twilio, sendgrid, timeout=CLIENT_TIMEOUT))
+
+
+def providers(
+    twilio: FakeTwilio,
+    sendgrid: FakeSendGrid,
+    *,
+    timeout: float,
+    throttle: DeliveryThrottle | None = None,
+) -> ProviderSet:
+    """SMS and voice through the fake Twilio, email through the fake SendGrid."""
+    return build_providers(
+        outbox_path=Path("/nonexistent/outbox.jsonl"),
+        sms="twilio",
+        voice="twilio",
+        email="sendgrid",
+        twilio_account_sid=TEST_ACCOUNT_SID,
+        twilio_auth_token=TEST_AUTH_TOKEN,
+        twilio_from_number="+15005550006",
+        twilio_base_url=twilio.url,
+        sendgrid_api_key=TEST_API_KEY,
+        sendgrid_from_email="pages@acme.example",
+        sendgrid_host=sendgrid.url,
+        timeout=timeout,
+        throttle=throttle,
+    )
 
 
 @asynccontextmanager
 async def worker(
-    client: Client, queue: str, vendors: Vendors, *, throttle: DeliveryThrottle | None = None
+    client: Client, queue: str, vendors: Vendors, *, using: ProviderSet | None = None
 ) -> AsyncIterator[None]:
-    providers = vendors.providers
-    if throttle is not None:
-        providers = build_providers(
-            outbox_path=Path("/nonexistent/outbox.jsonl"),
-            sms="twilio",
-            voice="twilio",
-            twilio_account_sid=TEST_ACCOUNT_SID,
-            twilio_auth_token=TEST_AUTH_TOKEN,
-            twilio_from_number="+15005550006",
-            twilio_base_url=vendors.twilio.url,
-            timeout=CLIENT_TIMEOUT,
-            throttle=throttle,
-        )
-    acts = NotifyActivities(providers, paging_playbook(), callback_url=CALLBACKS)
+    acts = NotifyActivities(using or vendors.providers, paging_playbook(), callback_url=CALLBACKS)
     async with Worker(
         client,
         task_queue=queue,
@@ -208,27 +206,13 @@ async def test_sends_that_time_out_after_receipt_are_possibly_sent_and_never_sen
 
 
 async def test_a_slow_send_heartbeats_and_is_not_mistaken_for_a_dead_worker(
-    clock: Clock, vendors: Vendors, tmp_path: Path
+    clock: Clock, vendors: Vendors
 ) -> None:
     """A 4 s answer outlives the 3 s heartbeat timeout only because the send heartbeats."""
-    slow = build_providers(
-        outbox_path=tmp_path / "outbox.jsonl",
-        sms="twilio",
-        twilio_account_sid=TEST_ACCOUNT_SID,
-        twilio_auth_token=TEST_AUTH_TOKEN,
-        twilio_from_number="+15005550006",
-        twilio_base_url=vendors.twilio.url,
-        timeout=10,
-    )
+    slow = providers(vendors.twilio, vendors.sendgrid, timeout=10)
     vendors.twilio.latency = 4.0
     queue = str(uuid.uuid4())
-    acts = NotifyActivities(slow, paging_playbook())
-    async with Worker(
-        clock.env.client,
-        task_queue=queue,
-        workflows=[EscalationWorkflow],
-        activities=[acts.resolve_level, acts.notify],
-    ):
+    async with worker(clock.env.client, queue, vendors, using=slow):
         handle = await start(clock, queue, policy(["ben-second"]))
         status = await settled(handle, "ben-second")
         await handle.execute_update(EscalationWorkflow.ack, AckInput(actor="ben-second"))
@@ -280,24 +264,12 @@ async def test_first_page_gives_each_person_a_deadline_and_reports_possibly_sent
     slow = FakeTwilio()
     with slow:
         slow.latency = 3.0
-        providers = build_providers(
-            outbox_path=Path("/nonexistent/outbox.jsonl"),
-            sms="twilio",
-            email="sendgrid",
-            twilio_account_sid=TEST_ACCOUNT_SID,
-            twilio_auth_token=TEST_AUTH_TOKEN,
-            twilio_from_number="+15005550006",
-            twilio_base_url=slow.url,
-            sendgrid_api_key=TEST_API_KEY,
-            sendgrid_from_email="pages@acme.example",
-            sendgrid_host=vendors.sendgrid.url,
-            timeout=10,
-        )
+        through_slow = providers(slow, vendors.sendgrid, timeout=10)
         playbook = paging_playbook().model_copy(deep=True)
         # Ada's first channel is email (fast), Ben's is SMS (slow).
         ada = playbook.directory.people["ada-first"]
         ada.channels.reverse()
-        acts = NotifyActivities(providers, playbook)
+        acts = NotifyActivities(through_slow, playbook)
         request = FirstPageRequest(
             level=ResolveLevelRequest(
                 incident_id="inc-1",
@@ -369,7 +341,10 @@ async def test_a_repeat_over_the_per_number_budget_is_skipped_not_queued(
         ThrottlePolicy(per_destination={"sms": RateLimit(2, timedelta(hours=1))}, per_channel={})
     )
     queue = str(uuid.uuid4())
-    async with worker(clock.env.client, queue, vendors, throttle=throttle):
+    budgeted = providers(
+        vendors.twilio, vendors.sendgrid, timeout=CLIENT_TIMEOUT, throttle=throttle
+    )
+    async with worker(clock.env.client, queue, vendors, using=budgeted):
         handle = await start(clock, queue, policy(["ben-second"], renotify=every))
         await settled(handle, "ben-second")
         for _ in range(3):
