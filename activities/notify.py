@@ -108,6 +108,7 @@ class NotifyActivities:
                 severity=request.severity,
                 service=request.service,
                 role_name=request.role_name,
+                restricted=request.restricted,
             )
             try:
                 await asyncio.wait_for(self.notify(request_), FIRST_SEND_DEADLINE)

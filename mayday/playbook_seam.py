@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from playbooks import Playbook, load_playbook
-from workflows.contracts import PlaybookSnapshot
+from workflows.business_contracts import (
+    ActionPlan,
+    BusinessPlan,
+    FunctionPlan,
+    HttpCall,
+    PostmortemDue,
+)
+from workflows.contracts import CommandTimers, PlaybookSnapshot
 from workflows.escalation_contracts import PagePolicy, PageTarget, PolicyLevel, page_policy
 
 FALLBACK = PageTarget(kind="role", id="incident_commander", slot="both")
@@ -59,6 +67,59 @@ def snapshot(playbook: Playbook) -> PlaybookSnapshot:
             for policy_id, policy in playbook.escalation_policies.items()
         },
         authority=playbook.effective_authority(),
+        business=business_plan(playbook),
+        major_severities=[s.id for s in playbook.severities if s.major],
+        command=CommandTimers(
+            deputy_tick=playbook.timers.deputy_tick,
+            ic_handover=playbook.timers.ic_handover,
+            ic_handover_max=playbook.timers.ic_handover_max,
+        ),
+    )
+
+
+POSTMORTEM_DUE = (PostmortemDue(days=3), PostmortemDue(days=5, business_days=True))
+"""The guide's postmortem meeting: within 3 calendar days for the most urgent severity, 5
+business days for the next (IR, Postmortem Process)."""
+
+
+def business_plan(playbook: Playbook) -> BusinessPlan:
+    """Business roles, functions and their actions, and the timers of the business response."""
+    postmortem = [s.id for s in playbook.severities if s.postmortem]
+    due = {
+        severity: POSTMORTEM_DUE[min(index, len(POSTMORTEM_DUE) - 1)]
+        for index, severity in enumerate(postmortem)
+    }
+    return BusinessPlan(
+        roles=[role_id for role_id, role in playbook.roles.items() if role.kind == "business"],
+        functions=[
+            FunctionPlan(
+                id=function_id,
+                name=function.name,
+                owner_role=function.owner_role,
+                halt=[_action(action) for action in function.halt],
+                resume=[_action(action) for action in function.resume],
+                resume_after=list(function.resume_after),
+            )
+            for function_id, function in playbook.business_functions.items()
+        ],
+        eta_check_grace=playbook.timers.eta_check_grace,
+        preliminary_analysis_due=playbook.timers.preliminary_analysis_due,
+        postmortem_due=due,
+        secure_channel=playbook.company.secure_channel or "",
+    )
+
+
+def _action(action: Any) -> ActionPlan:
+    http = action.http
+    return ActionPlan(
+        id=action.id,
+        title=action.title,
+        owner_role=action.owner_role,
+        eta=action.eta,
+        # Headers (tokens) stay out of history: the activity reads them from the playbook.
+        http=HttpCall(method=http.method, url=str(http.url), body=http.body)
+        if http is not None
+        else None,
     )
 
 

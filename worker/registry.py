@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from activities.business_actions import BusinessActions
 from activities.contacts import ClientSource, ContactBook, activity_client
 from activities.notify import NotifyActivities
 from activities.opt_outs import OptOutRegistry
@@ -12,11 +13,12 @@ from activities.providers import Channel, ProviderSet, RateLimit, build_provider
 from activities.providers.throttled import SharedSendBudget
 from mayday.settings import Settings, parse_rate
 from playbooks import Playbook
+from workflows.business import BusinessIncidentWorkflow
 from workflows.contacts import ContactWorkflow
 from workflows.escalation import EscalationWorkflow
 from workflows.incident import IncidentWorkflow
 
-INCIDENT_WORKFLOWS: Sequence[type] = (IncidentWorkflow,)
+INCIDENT_WORKFLOWS: Sequence[type] = (IncidentWorkflow, BusinessIncidentWorkflow)
 PAGE_WORKFLOWS: Sequence[type] = (EscalationWorkflow,)
 CONTACT_WORKFLOWS: Sequence[type] = (ContactWorkflow,)
 """On their own queue: renaming the page queue must never strand a person's opt-outs."""
@@ -80,6 +82,13 @@ def page_activities(acts: NotifyActivities) -> list[Callable[..., Any]]:
     return [acts.resolve_level, acts.notify, acts.pagerduty_event]
 
 
-def incident_activities(acts: NotifyActivities) -> list[Callable[..., Any]]:
-    """What the incident worker hosts: the first page, run as a local activity."""
-    return [acts.first_page]
+def business_actions(settings: Settings, playbook: Playbook) -> BusinessActions:
+    """The business functions' HTTP actions, with the playbook's headers and the timeout."""
+    return BusinessActions(timeout=settings.provider_timeout, playbook=playbook)
+
+
+def incident_activities(
+    acts: NotifyActivities, business: BusinessActions | None = None
+) -> list[Callable[..., Any]]:
+    """What the incident worker hosts: the first page (a local activity), business actions."""
+    return [acts.first_page, *([business.http_action] if business is not None else [])]

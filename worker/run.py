@@ -16,6 +16,7 @@ from worker.registry import (
     CONTACT_WORKFLOWS,
     INCIDENT_WORKFLOWS,
     PAGE_WORKFLOWS,
+    business_actions,
     incident_activities,
     notify_activities,
     page_activities,
@@ -36,13 +37,14 @@ history: more work under overload, never a lost or repeated step."""
 
 def build_workers(client: Client, settings: Settings) -> list[Worker]:
     """One worker for incidents, one for pages on their own queue so bulk work never delays them."""
-    acts = notify_activities(settings, current_playbook(settings.playbook))
+    playbook = current_playbook(settings.playbook)
+    acts = notify_activities(settings, playbook)
     return [
         Worker(
             client,
             task_queue=settings.task_queue,
             workflows=list(INCIDENT_WORKFLOWS),
-            activities=incident_activities(acts),
+            activities=incident_activities(acts, business_actions(settings, playbook)),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             sticky_queue_schedule_to_start_timeout=STICKY_SCHEDULE_TO_START,
         ),

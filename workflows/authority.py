@@ -31,6 +31,10 @@ DECISIONS: dict[str, str] = {
     "escalate": "escalate to the business response",
     "emergency": "switch business functions to emergency mode",
     "comms": "set the pace and order of stakeholder messages",
+    "recommend": "recommend escalating to a business incident",
+    "brief": "record the business briefing",
+    "confirm": "confirm a business action",
+    "postmortem": "move the postmortem on",
 }
 """Every decision a rule can govern, with the words a refusal uses for it."""
 
@@ -46,6 +50,10 @@ DEFAULT_AUTHORITY: dict[str, list[str]] = {
     "escalate": ["incident_commander"],
     "emergency": ["business_lead", "incident_commander"],
     "comms": ["business_lead", "incident_commander"],
+    "recommend": ["technical_slt", "incident_commander"],
+    "brief": ["business_lead", "technical_slt", "customer_liaison", "incident_commander"],
+    "confirm": ["business_lead", "incident_commander"],
+    "postmortem": ["incident_commander"],
 }
 """The guide's defaults: the IC and Deputy command the phase, only the IC resolves and closes,
 the Business Lead and IC take the business decisions; anyone paged may ack (the page checks)."""

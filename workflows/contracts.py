@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workflows.alerts import AlertDelivery
 from workflows.authority import default_authority
+from workflows.business_contracts import BusinessPlan, BusinessReport, Recommendation
 from workflows.escalation_contracts import PagePolicy
 from workflows.phases import Phase
 
@@ -64,10 +65,29 @@ class PlaybookSnapshot(BaseModel):
         default_factory=default_authority,
         description="Decision to the roles that may take it (workflows.authority).",
     )
+    business: BusinessPlan | None = Field(
+        default=None, description="Business roles, functions and timers (emergency mode)."
+    )
+    major_severities: list[str] = Field(
+        default_factory=list, description="Severities that get the full process (SEV1, SEV2)."
+    )
+    command: CommandTimers | None = Field(
+        default=None, description="The Deputy's tick and the IC's handover timers."
+    )
 
     def rank(self, severity: str) -> int:
         """Position of a severity, 0 being the most urgent."""
         return self.severities.index(severity)
+
+
+class CommandTimers(BaseModel):
+    """Timers of command (IR: Deputy, IC training), before time scaling."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deputy_tick: timedelta = Field(description="The Deputy is told the elapsed time this often.")
+    ic_handover: timedelta = Field(description="The IC is reminded to hand over after this.")
+    ic_handover_max: timedelta = Field(description="Past this the Deputy and backup are paged.")
 
 
 class Declaration(BaseModel):
@@ -79,6 +99,9 @@ class Declaration(BaseModel):
     actor: str
     source: str = "manual"
     route: str | None = Field(default=None, description="The alert route that opened it.")
+    security: bool = Field(
+        default=False, description="A security incident: a codename replaces the title."
+    )
 
 
 class IncidentInput(BaseModel):
@@ -101,6 +124,12 @@ class IncidentInput(BaseModel):
     )
     on_refire: Literal["page", "record"] = Field(
         default="page", description="What an alert firing again after resolve does (route)."
+    )
+    auto_escalate: bool = Field(
+        default=False, description="Escalate to a business incident at the threshold (route)."
+    )
+    business_task_queue: str | None = Field(
+        default=None, description="Task queue of the business incident; the incident's if unset."
     )
     state: IncidentState | None = Field(
         default=None, description="The state carried from the previous run (continue-as-new)."
@@ -161,6 +190,21 @@ class AssignRole(BaseModel):
     person: str
     actor: str
     note: str | None = None
+
+
+class Recommend(BaseModel):
+    """Decision: the Technical SLT's advice on escalating to a business incident."""
+
+    actor: str
+    reason: str
+    escalate: bool = True
+
+
+class Escalate(BaseModel):
+    """Decision: the Incident Commander escalates to a business incident."""
+
+    actor: str
+    reason: str | None = None
 
 
 class TimelineRequest(BaseModel):
@@ -236,6 +280,13 @@ class IncidentStatus(BaseModel):
     responders: list[str] = Field(
         default_factory=list, description="People who acknowledged a page of the incident."
     )
+    business_id: str | None = Field(
+        default=None, description="The business incident this one escalated to."
+    )
+    business_stage: str | None = None
+    emergency: str = Field(default="normal", description='"normal", "active" or "ended".')
+    recommendation: Recommendation | None = None
+    codename: str | None = None
 
 
 class IncidentState(BaseModel):
@@ -287,6 +338,22 @@ class IncidentState(BaseModel):
     alert_lines: int = Field(default=0, description="Alert lines written to the timeline.")
     timeline_dropped: int = Field(
         default=0, description="Oldest entries dropped to keep the timeline bounded."
+    )
+    business_id: str | None = Field(
+        default=None, description="The business incident this one escalated to (linked both ways)."
+    )
+    business_sequence: int = Field(default=0, description="Business incidents started, all runs.")
+    business: BusinessReport | None = Field(
+        default=None, description="What the business incident last reported."
+    )
+    recommendation: Recommendation | None = None
+    slt_paged: bool = Field(default=False, description="The Technical SLT was paged to advise.")
+    command_since: datetime | None = Field(
+        default=None, description="When the current Incident Commander took command."
+    )
+    deputy_ticks: int = Field(default=0, description="Elapsed-time callouts sent this command.")
+    handover_step: int = Field(
+        default=0, description="0 none, 1 IC reminded to hand over, 2 Deputy paged at the max."
     )
 
 

@@ -93,7 +93,7 @@ class EscalationWorkflow:
 
     @workflow.run
     async def run(self, inp: EscalationInput) -> PageStatus:
-        if not inp.report:
+        if not self._reports_back():
             return await self._page(inp)
         try:
             status = await self._page(inp)
@@ -112,12 +112,15 @@ class EscalationWorkflow:
     def _id() -> str:
         return workflow.info().workflow_id
 
+    def _reports_back(self) -> bool:
+        return self._input.report or self._input.report_to is not None
+
     async def _report(self, signal: str, payload: PageAcked | PageEnded) -> None:
-        """Tell the incident by its workflow id, which reaches its newest run."""
+        """Tell the incident (or `report_to`) by its workflow id, which reaches its newest run."""
+        # A business incident pages for a technical incident's id but hears the outcome itself.
+        receiver = self._input.report_to or self._input.incident_id
         try:
-            await workflow.get_external_workflow_handle(self._input.incident_id).signal(
-                signal, payload
-            )
+            await workflow.get_external_workflow_handle(receiver).signal(signal, payload)
         except FailureError:
             # The incident has closed; its record ends where it ended.
             self._event(self._level, "failed", detail=f"incident did not take {signal}")
@@ -164,7 +167,7 @@ class EscalationWorkflow:
         self._ack = AckResult(acked_by=inp.actor, at=workflow.now(), level=self._level)
         self._ack_via = inp.channel
         self._event(self._level, "acked", person=inp.actor, channel=inp.channel)
-        if self._input.report:
+        if self._reports_back():
             # The incident learns of the ack now, not after the handled-by notices.
             acked = PageAcked(
                 page_id=self._id(),
@@ -437,6 +440,7 @@ class EscalationWorkflow:
             service=inp.service,
             role_name=inp.role_name,
             acked_by=self._ack.acked_by if self._ack is not None else None,
+            restricted=inp.restricted,
         )
 
     def _event(

@@ -42,6 +42,9 @@ The provider cannot deduplicate (Twilio, SendGrid), so it is never retried and t
 as reached: a second text for one notification id is worse than one that may have arrived."""
 THROTTLED = "DeliveryThrottled"
 """ApplicationError type of a send the per-number budget refused for now."""
+WRONG_CHANNEL = "DeliveryWrongChannel"
+"""ApplicationError type of a notification asked for on a channel it never uses (a notice by
+voice); not retried, the caller picks another channel."""
 
 
 class PageTarget(BaseModel):
@@ -124,6 +127,17 @@ class EscalationInput(BaseModel):
         default=False,
         description="Signal the incident (by workflow id) on ack and at the end, so the page "
         "outlives the incident's continue-as-new.",
+    )
+    report_to: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Workflow id to signal on ack and at the end instead of incident_id (a "
+        "business incident's page of technical responders); setting it implies report.",
+    )
+    restricted: bool = Field(
+        default=False,
+        description="A security page: its texts carry only the summary (a codename line), "
+        "never templates, title, service or incident id.",
     )
 
 
@@ -239,7 +253,9 @@ class NotifyRequest(BaseModel):
 
     notification_id: str
     incident_id: str
-    purpose: Literal["page", "ack-notice", "stand-down"]
+    purpose: Literal["page", "ack-notice", "stand-down", "notice"] = Field(
+        description='"notice": informational (a reminder, a callout, a task notice), never voice.'
+    )
     person: str
     channel: ChannelKind
     level: int
@@ -248,6 +264,9 @@ class NotifyRequest(BaseModel):
     service: str | None = None
     role_name: str | None = None
     acked_by: str | None = Field(default=None, description="Directory id, for ack notices.")
+    restricted: bool = Field(
+        default=False, description="Security wording: the summary only, no incident details."
+    )
 
 
 class FirstPageRequest(BaseModel):
@@ -264,6 +283,7 @@ class FirstPageRequest(BaseModel):
     severity: str | None = None
     service: str | None = None
     role_name: str | None = None
+    restricted: bool = False
 
 
 class FirstLevelPaged(BaseModel):

@@ -19,15 +19,18 @@ with workflow.unsafe.imports_passed_through():
     from workflows.alert_book import AlertBook
     from workflows.alerts import AlertBatch, AlertDelivery
     from workflows.bounds import clean_title
+    from workflows.business_contracts import BusinessReport
     from workflows.contracts import (
         SYSTEM_ACTOR,
         AssignRole,
         ChangePhase,
         ChangeSeverity,
         Decided,
+        Escalate,
         IncidentInput,
         IncidentStatus,
         PageOnDemand,
+        Recommend,
         Reopen,
         Resolve,
         TimelinePage,
@@ -72,7 +75,9 @@ def initial_search_attributes(inp: IncidentInput) -> TypedSearchAttributes:
             sa.INCIDENT_PHASE, state.phase.value if state else Phase.INVESTIGATING.value
         ),
         SearchAttributePair(sa.BUSINESS_SERVICE, decl.service),
-        SearchAttributePair(sa.EMERGENCY_MODE, "normal"),
+        SearchAttributePair(
+            sa.EMERGENCY_MODE, state.business.emergency if state and state.business else "normal"
+        ),
     ]
     commander = state.roles.get("incident_commander") if state else None
     if commander is None and decl.source == "manual":
@@ -103,6 +108,7 @@ class IncidentWorkflow(IncidentAlerts):
         self._quiet_changed = False
         self._cancelling: set[str] = set()
         self._mirror_last: asyncio.Task[None] | None = None
+        self._told = None
         LegacyPaging.__init__(self)
         if not self._continued:
             decl = inp.declaration
@@ -127,6 +133,7 @@ class IncidentWorkflow(IncidentAlerts):
             return await self._run_legacy()
         if not self._s.declaration_paged:
             await self._page_at_declaration()
+            self._business_at_threshold("declared")
         while True:
             deadline = self._quiet_close_at()
             self._quiet_changed = False
@@ -201,6 +208,8 @@ class IncidentWorkflow(IncidentAlerts):
         if s.phase is not Phase.RESOLVED or s.resolved_at is None:
             return None
         if playbook.quiet_close_after is None or s.severity in playbook.postmortem_severities:
+            return None
+        if self._business_open():
             return None
         # Quiet means no alert fired again since: sources that never send a resolve still close.
         quiet_since = max(s.resolved_at, s.last_fired or s.resolved_at)
@@ -347,6 +356,12 @@ class IncidentWorkflow(IncidentAlerts):
         self._check_not_closed()
         self._check_authority(PHASE_DECISIONS.get(decision.phase, "phase"), decision.actor)
         allowed = self._s.phase.next()
+        if decision.phase is Phase.CLOSED and self._business_open():
+            raise rejected(
+                f"Business incident {self._s.business_id} is still open; the incident closes "
+                f"when its postmortem does (mayday postmortem {workflow.info().workflow_id} "
+                "--status closed)."
+            )
         if decision.phase == self._s.phase:
             raise rejected(f"The incident is already {self._s.phase.value}.")
         if decision.phase != allowed:
@@ -421,3 +436,38 @@ class IncidentWorkflow(IncidentAlerts):
             raise rejected(f"{decision.person} already holds {name}.")
         # Whoever holds a role may hand it on; otherwise the playbook's handover rule decides.
         self._check_authority("handover", decision.actor, also=decision.role)
+
+    # -- the business incident --------------------------------------------------------------
+
+    @workflow.update(description="The Technical SLT's advice on escalating to a business incident.")
+    def recommend(self, decision: Recommend) -> Decided:
+        mark = self._timeline_mark()
+        self._recommend(decision.actor, decision.reason, decision.escalate)
+        return self._decided(mark)
+
+    @recommend.validator
+    def _validate_recommend(self, decision: Recommend) -> None:
+        self._check_actor(decision.actor)
+        self._check_not_closed()
+        self._check_authority("recommend", decision.actor)
+        if not decision.reason.strip():
+            raise rejected("A recommendation needs a reason for the record.")
+        self._check_escalation(decision.actor)
+
+    @workflow.update(description="Escalate to a business incident (the Incident Commander).")
+    def escalate(self, decision: Escalate) -> Decided:
+        mark = self._timeline_mark()
+        self._start_business(decision.actor, decision.reason, auto=False)
+        return self._decided(mark)
+
+    @escalate.validator
+    def _validate_escalate(self, decision: Escalate) -> None:
+        self._check_actor(decision.actor)
+        self._check_not_closed()
+        self._check_authority("escalate", decision.actor)
+        self._check_escalation(decision.actor)
+
+    @workflow.signal(description="What the business incident did (sent by it).")
+    def business_changed(self, report: BusinessReport) -> None:
+        self._signals += 1
+        self._take_business_report(report)

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.alerts import Alert, AlertDelivery, AlertStatus
     from workflows.bounds import clean_title
     from workflows.contracts import SYSTEM_ACTOR
-    from workflows.incident_paging import IncidentPaging
+    from workflows.incident_business import IncidentBusiness
     from workflows.phases import Phase
 
 SEEN_DELIVERIES = 200
@@ -23,7 +23,7 @@ ALERT_LINES_MAX = 500
 FOLDED = "alerts-folded"
 
 
-class IncidentAlerts(IncidentPaging):
+class IncidentAlerts(IncidentBusiness):
     """Alerts joining an incident, and what they change about it."""
 
     def _take_delivery(self, delivery: AlertDelivery) -> None:
@@ -163,6 +163,7 @@ class IncidentAlerts(IncidentPaging):
         if was_unpaged:
             self._page_team(f"raised to {self._s.severity}")
         self._page_commander_if_due()
+        self._business_at_threshold(f"raised to {self._s.severity}")
 
     def _recur(self, delivery: AlertDelivery) -> None:
         s = self._s

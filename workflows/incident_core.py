@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.alert_book import AlertBook
     from workflows.authority import refusal
     from workflows.bounds import bounded, clean_title, visible
+    from workflows.codename import codename
     from workflows.contracts import (
         Decided,
         IncidentInput,
@@ -76,6 +77,14 @@ class IncidentCore(LegacyPaging):
     def _title(self) -> str:
         """The declaration's title, bounded and visible whatever reached the workflow."""
         return clean_title(self._input.declaration.title) or "(no title)"
+
+    def _message_summary(self, service: str | None = None) -> str:
+        """What pages and mirrors say: severity, service and title, or only a codename."""
+        decl = self._input.declaration
+        if decl.security:
+            # A security incident's messages carry nothing but its codename (IR: Security).
+            return f"{self._s.severity} security incident {codename(workflow.info().workflow_id)}"
+        return f"{self._s.severity} {service or decl.service}: {self._title()}"
 
     def _urgency(self) -> str:
         return self._input.playbook.page_urgency.get(self._s.severity, "high")
@@ -184,6 +193,8 @@ class IncidentCore(LegacyPaging):
         commander = self._s.roles.get("incident_commander")
         if commander is not None:
             wanted[sa.INCIDENT_COMMANDER.name] = commander
+        if self._s.business is not None:
+            wanted[sa.EMERGENCY_MODE.name] = self._s.business.emergency
         if not self._long_lived:
             workflow.upsert_search_attributes(
                 [
@@ -245,6 +256,11 @@ class IncidentCore(LegacyPaging):
             timeline_total=self._timeline_mark(),
             alert_counts=self._alert_counts(),
             responders=list(s.responders),
+            business_id=s.business_id,
+            business_stage=s.business.stage.value if s.business else None,
+            emergency=s.business.emergency if s.business else "normal",
+            recommendation=s.recommendation,
+            codename=codename(info.workflow_id) if decl.security else None,
         )
 
     def _alert_counts(self) -> dict[str, int]:

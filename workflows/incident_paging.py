@@ -93,7 +93,7 @@ class IncidentPaging(IncidentCore):
             target=policy.id,
             policy=policy,
             purpose="page",
-            summary=f"{self._s.severity} {service_name}: {self._title()}",
+            summary=self._message_summary(service_name),
             text=f"Paging the {decl.service} on-call ({policy.id}, {why}).",
             fast=fast,
         )
@@ -113,14 +113,14 @@ class IncidentPaging(IncidentCore):
         return [self._s.page_targets.get(page_id, "") for page_id in self._s.pages]
 
     def _page_role(self, role: str, why: str) -> str:
-        playbook, decl = self._input.playbook, self._input.declaration
+        playbook = self._input.playbook
         policy = playbook.role_policies[role]
         name = playbook.roles.get(role, role)
         return self._start_page(
             target=f"role:{role}",
             policy=policy,
             purpose="role-page",
-            summary=f"{self._s.severity} {decl.service}: {self._title()}",
+            summary=self._message_summary(),
             text=f"Paging the {name} ({policy.id}, {why}).",
             role_name=name,
             both=role in playbook.role_both,
@@ -158,6 +158,7 @@ class IncidentPaging(IncidentCore):
             role_name=role_name,
             urgency=urgency,
             report=True,
+            restricted=self._input.declaration.security,
         )
         self._s.pages[page_id] = "notifying"
         self._s.page_targets[page_id] = target
@@ -212,6 +213,7 @@ class IncidentPaging(IncidentCore):
             severity=page.severity,
             service=page.service,
             role_name=page.role_name,
+            restricted=page.restricted,
         )
         try:
             first: FirstLevelPaged = await workflow.execute_local_activity(
@@ -272,9 +274,10 @@ class IncidentPaging(IncidentCore):
             person=person,
             channel="email" if channel == "email" else "sms",
             level=0,
-            summary=f"{self._s.severity} {decl.service}: {self._title()}",
+            summary=self._message_summary(),
             severity=self._s.severity,
             service=decl.service,
+            restricted=decl.security,
         )
         try:
             await workflow.execute_activity(
@@ -298,7 +301,11 @@ class IncidentPaging(IncidentCore):
         event = PagerDutyEvent(
             incident_id=workflow.info().workflow_id,
             action=action,
-            summary=f"[{self._s.severity}] {decl.service}: {self._title()}",
+            summary=(
+                self._message_summary()
+                if decl.security
+                else f"[{self._s.severity}] {decl.service}: {self._title()}"
+            ),
             severity=self._s.severity,
         )
         if self._long_lived and workflow.patched(PAGERDUTY_IN_ORDER):
@@ -365,11 +372,10 @@ class IncidentPaging(IncidentCore):
         else:
             policy = playbook.policies[decision.policy or ""]
             target = f"policy:{policy.id}"
-        decl = self._input.declaration
         return self._start_page(
             target=target,
             policy=policy,
             purpose="page",
-            summary=f"{self._s.severity} {decl.service}: {self._title()}",
+            summary=self._message_summary(),
             text=f"Paging {target} ({why}).",
         )

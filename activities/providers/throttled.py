@@ -2,8 +2,9 @@
 
 Two budgets: `LocalBudget` (one process's `DeliveryThrottle`, for tests and single hosts) and
 `SharedSendBudget` (the per-number budget in each contact's entity in Temporal, shared by every
-worker, with the channel-wide pace kept per host). Ack notices and stand-downs skip the
-per-number budget: a "no action needed" must never crowd out the next page.
+worker, with the channel-wide pace kept per host). Ack notices, stand-downs and notices
+(reminders, callouts) skip the per-number budget: a message that asks for no page-like action
+must never crowd out the next page.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from activities.providers.throttle import (
 )
 
 _ZERO = timedelta(0)
+PER_NUMBER_EXEMPT = BUDGET_EXEMPT_PURPOSES | {"notice"}
+"""Purposes that never use up a destination's budget: the "no action needed" messages and the
+informational notices."""
 
 
 class SendBudget(Protocol):
@@ -46,7 +50,7 @@ class LocalBudget:
 
     async def acquire(self, message: OutboundMessage) -> timedelta:
         """Per-destination and channel-wide windows; exempt purposes only the channel's pace."""
-        exempt = message.purpose in BUDGET_EXEMPT_PURPOSES
+        exempt = message.purpose in PER_NUMBER_EXEMPT
         return self.throttle.acquire(message.channel, None if exempt else message.address)
 
 
@@ -74,7 +78,7 @@ class SharedSendBudget:
         if pace > _ZERO:
             return pace
         limit = self._limits.get(message.channel)
-        if limit is not None and message.purpose not in BUDGET_EXEMPT_PURPOSES:
+        if limit is not None and message.purpose not in PER_NUMBER_EXEMPT:
             try:
                 wait = await self._contacts.admit(
                     message.person,

@@ -27,6 +27,11 @@ class Company(BaseModel):
     bridge_url: WebUrl
     chat_channel: str = Field(min_length=1)
     support_email: str = Field(min_length=3)
+    secure_channel: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Where security responders meet; restricted pages name only this.",
+    )
 
 
 class SmsPolicy(BaseModel):

@@ -75,7 +75,9 @@ async def test_raising_a_sev5_by_hand_pages_the_team_and_sev1_the_commander(
             ),
         )
     status = await incidents.status(client, incident_id)
-    assert len(status.pages) == 2
+    # The team, the commander, and at the business threshold the Technical SLT to advise.
+    assert len(status.pages) == 3
+    assert any("Technical SLT" in entry.text for entry in status.timeline)
 
     async def commander_paged() -> None:
         paged = {

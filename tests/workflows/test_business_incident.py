@@ -1,0 +1,325 @@
+"""The business incident: escalation by the IC only, mobilisation, emergency mode and back.
+
+Each test runs its own workers on its own queues with a copy of the Acme playbook whose marketing
+endpoints point at a fake business API, and reads what was sent from its own outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from mayday import incidents
+from mayday.business import decide_business
+from mayday.incidents import DecisionRejected
+from mayday.pages import ack_for
+from mayday.playbook_seam import snapshot
+from mayday.settings import Settings
+from playbooks import load_playbook
+from tests.fakes.fake_business_api import FakeBusinessApi
+from tests.helpers import REPO, assert_eventually, cleaned_up
+from worker.run import Workers
+from workflows.business import BusinessIncidentWorkflow
+from workflows.business_contracts import (
+    Brief,
+    BusinessDecided,
+    ConfirmAction,
+    PostmortemUpdate,
+    ResolutionSent,
+)
+from workflows.business_state import BusinessStatus
+from workflows.contracts import Declaration, Escalate, PlaybookSnapshot, Recommend, Resolve
+from workflows.incident import IncidentWorkflow
+
+ACME = REPO / "playbooks" / "acme"
+PAUSE = "/api/campaigns/pause"
+RESUME = "/api/campaigns/resume"
+SCALE = 0.01
+COMMANDER = "aisha-bello"
+MARKETING = "chloe-dubois"
+
+
+@pytest.fixture
+def business_api() -> Iterator[FakeBusinessApi]:
+    api = FakeBusinessApi().start()
+    yield api
+    api.close()
+
+
+@dataclass
+class Stack:
+    client: Client
+    settings: Settings
+    playbook: PlaybookSnapshot
+    api: FakeBusinessApi
+
+    def outbox(self) -> list[dict[str, Any]]:
+        path = self.settings.outbox_path
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest_asyncio.fixture
+async def stack(
+    client: Client, settings: Settings, tmp_path: Path, business_api: FakeBusinessApi
+) -> AsyncIterator[Stack]:
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    playbook_file = folder / "playbook.yaml"
+    text = playbook_file.read_text().replace("https://marketing.acme.example", business_api.url)
+    playbook_file.write_text(text)
+    run = uuid.uuid4().hex[:8]
+    own = settings.model_copy(
+        update={
+            "task_queue": f"business-{run}",
+            "page_task_queue": f"business-pages-{run}",
+            "contact_task_queue": f"business-contacts-{run}",
+            "data_dir": tmp_path / "data",
+            "playbook": folder,
+        }
+    )
+    own.data_dir.mkdir()
+    queues = (own.task_queue, own.page_task_queue, own.contact_task_queue)
+    async with Workers(client, own), cleaned_up(client, *queues):
+        yield Stack(client, own, snapshot(load_playbook(folder)), business_api)
+
+
+async def _declare(stack: Stack) -> str:
+    decl = Declaration(
+        service="checkout", severity="SEV1", title="Checkout down for everyone", actor=COMMANDER
+    )
+    return await incidents.declare(
+        stack.client, stack.settings, decl, stack.playbook, time_scale=SCALE
+    )
+
+
+async def _incident(stack: Stack, incident_id: str) -> Any:
+    return await stack.client.get_workflow_handle(incident_id).query(IncidentWorkflow.status)
+
+
+async def _business(stack: Stack, business_id: str) -> BusinessStatus:
+    handle = stack.client.get_workflow_handle(business_id)
+    try:
+        return await handle.query(BusinessIncidentWorkflow.business_status)
+    except RPCError as err:
+        # Started by the escalation's workflow task; the server creates it a moment later.
+        raise AssertionError(f"business incident not there yet: {err.message}") from None
+
+
+async def _slt_paged(stack: Stack, incident_id: str) -> str:
+    async def check() -> str:
+        lines = [m for m in stack.outbox() if m["incident_id"] == incident_id]
+        slt = [m for m in lines if "Technical SLT" in (m.get("body") or "")]
+        assert slt, "the Technical SLT was not paged"
+        return str(slt[0]["to"]["person"])
+
+    return await assert_eventually(check, timeout=20)
+
+
+async def _escalated(stack: Stack) -> tuple[str, str]:
+    incident_id = await _declare(stack)
+    slt = await _slt_paged(stack, incident_id)
+    await ack_for(stack.client, slt, "cli", incident_id=incident_id)
+
+    async def slt_holds_the_role() -> None:
+        assert (await _incident(stack, incident_id)).roles.get("technical_slt") == slt
+
+    await assert_eventually(slt_holds_the_role)
+    await incidents.decide(
+        stack.client,
+        incident_id,
+        lambda h: h.execute_update(
+            IncidentWorkflow.recommend, Recommend(actor=slt, reason="checkout down at peak")
+        ),
+    )
+    decided = await incidents.decide(
+        stack.client,
+        incident_id,
+        lambda h: h.execute_update(IncidentWorkflow.escalate, Escalate(actor=COMMANDER)),
+    )
+    status = await _incident(stack, incident_id)
+    assert status.business_id is not None
+    assert status.business_id in decided.text
+    return incident_id, status.business_id
+
+
+async def _decide(stack: Stack, incident_id: str, update: Any, decision: Any) -> BusinessDecided:
+    return await decide_business(
+        stack.client, incident_id, lambda handle: handle.execute_update(update, decision)
+    )
+
+
+async def test_only_the_commander_escalates_and_the_business_is_mobilised_and_halting(
+    stack: Stack,
+) -> None:
+    incident_id = await _declare(stack)
+    slt = await _slt_paged(stack, incident_id)
+    await ack_for(stack.client, slt, "cli", incident_id=incident_id)
+    before = await _incident(stack, incident_id)
+    with pytest.raises(DecisionRejected) as refused:
+        await incidents.decide(
+            stack.client,
+            incident_id,
+            lambda h: h.execute_update(IncidentWorkflow.escalate, Escalate(actor=slt)),
+        )
+    assert "authority.escalate" in str(refused.value)
+    assert f"Incident Commander is {COMMANDER}" in str(refused.value)
+    after = await _incident(stack, incident_id)
+    assert after.business_id is None
+    written = after.timeline[len(before.timeline) - 1 :]
+    assert not [e for e in written if e.kind in ("escalated", "business")]  # nothing written
+
+    decided = await incidents.decide(
+        stack.client,
+        incident_id,
+        lambda h: h.execute_update(IncidentWorkflow.escalate, Escalate(actor=COMMANDER)),
+    )
+    business_id = (await _incident(stack, incident_id)).business_id
+    assert business_id and business_id.startswith("business-") and business_id in decided.text
+
+    async def mobilised() -> BusinessStatus:
+        status = await _business(stack, business_id)
+        assert set(status.modes.values()) <= {"halting", "halted"}, status.modes
+        paged = {m["to"]["person"] for m in stack.outbox() if m["purpose"] == "page"}
+        roles = stack.playbook.business.roles if stack.playbook.business else []
+        pages = [p for p, target in status.pages.items()]
+        assert len(pages) >= len(roles) - 1, status.pages  # the SLT already holds its role
+        assert stack.api.calls(PAUSE), "the marketing pause endpoint was not called"
+        pause = next(a for a in status.actions if a.action == "pause-email-campaigns")
+        assert pause.state == "done", pause
+        assert paged
+        return status
+
+    status = await assert_eventually(mobilised, timeout=30)
+    assert status.roles.get("technical_slt") == slt
+    assert status.emergency == "active"
+    assert len(stack.api.calls(PAUSE)) == 1
+    assert len(stack.api.idempotency_keys()) == 1
+    pause = next(a for a in status.actions if a.action == "pause-email-campaigns")
+    assert pause.done_by == "mayday" and pause.http and "HTTP 200" in pause.http
+    listed = [
+        e.id
+        async for e in stack.client.list_workflows(
+            f'EmergencyMode="active" AND WorkflowId="{business_id}"'
+        )
+    ]
+    assert listed == [business_id]
+    incident = await _incident(stack, incident_id)
+    assert any(e.kind == "business" for e in incident.timeline)
+
+
+async def test_back_to_normal_in_order_after_resolution_then_postmortem_closes_both(
+    stack: Stack,
+) -> None:
+    incident_id, business_id = await _escalated(stack)
+    await assert_eventually(
+        lambda: _modes_are(stack, business_id, {"halting", "halted"}), timeout=30
+    )
+    status = await _business(stack, business_id)
+    for action in status.actions:
+        if action.state != "done":
+            await _decide(
+                stack,
+                incident_id,
+                BusinessIncidentWorkflow.confirm,
+                ConfirmAction(actor=COMMANDER, action=action.action),
+            )
+    await assert_eventually(lambda: _modes_are(stack, business_id, {"halted"}), timeout=10)
+    with pytest.raises(DecisionRejected, match="only after it is resolved"):
+        await _decide(
+            stack,
+            incident_id,
+            BusinessIncidentWorkflow.resolution_sent,
+            ResolutionSent(actor=COMMANDER),
+        )
+    await incidents.decide(
+        stack.client,
+        incident_id,
+        lambda h: h.execute_update(IncidentWorkflow.resolve, Resolve(actor=COMMANDER)),
+    )
+    await assert_eventually(lambda: _stage_is(stack, business_id, "resolving"), timeout=10)
+    await _decide(
+        stack,
+        incident_id,
+        BusinessIncidentWorkflow.brief,
+        Brief(actor=COMMANDER, answers={"trigger": "bad deploy"}),
+    )
+    await _decide(
+        stack,
+        incident_id,
+        BusinessIncidentWorkflow.resolution_sent,
+        ResolutionSent(actor=COMMANDER),
+    )
+    # Social resumes first; marketing waits for it.
+    await assert_eventually(lambda: _mode_of(stack, business_id, "social", "resuming"), timeout=10)
+    assert (await _business(stack, business_id)).modes["marketing"] == "halted"
+    await _confirm_all(stack, incident_id, business_id, "social")
+    await assert_eventually(
+        lambda: _mode_of(stack, business_id, "marketing", "resuming"), timeout=10
+    )
+    await _confirm_all(stack, incident_id, business_id, None)
+    await assert_eventually(lambda: _stage_is(stack, business_id, "post_incident"), timeout=20)
+    assert len(stack.api.calls(RESUME)) == 1
+    status = await _business(stack, business_id)
+    assert status.emergency == "ended"
+
+    async def nothing_active() -> None:
+        query = (
+            f'EmergencyMode="active" AND (WorkflowId="{business_id}" OR WorkflowId="{incident_id}")'
+        )
+        assert [e.id async for e in stack.client.list_workflows(query)] == []
+
+    await assert_eventually(nothing_active)
+    for step in ("draft", "in-review", "reviewed", "closed"):
+        await _decide(
+            stack,
+            incident_id,
+            BusinessIncidentWorkflow.postmortem,
+            PostmortemUpdate(actor=COMMANDER, status=step, link="https://docs.acme.example/pm"),
+        )
+
+    async def closed() -> None:
+        incident = await _incident(stack, incident_id)
+        assert incident.phase.value == "closed"
+
+    await assert_eventually(closed, timeout=20)
+
+
+async def _modes_are(stack: Stack, business_id: str, allowed: set[str]) -> None:
+    status = await _business(stack, business_id)
+    assert status.modes and set(status.modes.values()) <= allowed, status.modes
+
+
+async def _mode_of(stack: Stack, business_id: str, function: str, mode: str) -> None:
+    status = await _business(stack, business_id)
+    assert status.modes.get(function) == mode, status.modes
+
+
+async def _stage_is(stack: Stack, business_id: str, stage: str) -> None:
+    status = await _business(stack, business_id)
+    assert status.stage.value == stage, status.stage
+
+
+async def _confirm_all(
+    stack: Stack, incident_id: str, business_id: str, function: str | None
+) -> None:
+    status = await _business(stack, business_id)
+    for action in status.actions:
+        if action.state == "waiting" and function in (None, action.function):
+            await _decide(
+                stack,
+                incident_id,
+                BusinessIncidentWorkflow.confirm,
+                ConfirmAction(actor=COMMANDER, action=action.action),
+            )
