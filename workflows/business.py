@@ -148,10 +148,24 @@ class BusinessIncidentWorkflow(EmergencyMode, DeliverableReminders):
         plan = playbook.business
         roles = list(plan.roles) if plan is not None else []
         if self._input.security and plan is not None:
+            # Legal (and whoever the playbook names) first; the rest once one of them is in.
             first = [role for role in plan.security_first if role in roles]
-            roles = first + [role for role in roles if role not in first]
+            if first:
+                s.deferred = [role for role in roles if role not in first]
+                roles = first
         if CL in playbook.roles:
             self._hand_over_liaison()
+        self._page_roles(roles)
+
+    def _release_deferred(self) -> None:
+        """A security incident's first roles answered (or were missed): page the others."""
+        if not self._s.deferred:
+            return
+        roles, self._s.deferred = self._s.deferred, []
+        self._page_roles(roles)
+
+    def _page_roles(self, roles: list[str]) -> None:
+        s, playbook = self._s, self._input.playbook
         for role in roles:
             holder = s.technical.get(role)
             if holder is not None:
@@ -288,6 +302,7 @@ class BusinessIncidentWorkflow(EmergencyMode, DeliverableReminders):
                 s.roles[role] = person
             if role in s.missing:
                 s.missing.remove(role)
+            self._release_deferred()
             self._record(
                 person, "joined", f"{self._role_name(role)} joined: {person}.", report=True
             )
@@ -321,6 +336,7 @@ class BusinessIncidentWorkflow(EmergencyMode, DeliverableReminders):
                 role = target.removeprefix("role:")
                 if role not in s.roles and role not in s.missing:
                     s.missing.append(role)
+                    self._release_deferred()
                     self._record(
                         SYSTEM_ACTOR,
                         "missing",

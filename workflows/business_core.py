@@ -260,8 +260,12 @@ class BusinessCore:
         workflow.set_current_details(
             f"**Business incident** · **{self._s.stage.value}** · emergency **{emergency}**\n\n"
             f"Parent: `{self._input.parent_id}`\n\nFunctions: {modes}\n\n"
-            + (f"Last: {last.at:%H:%M:%S}Z {last.text}" if last else "")
+            + (f"Last: {last.at:%H:%M:%S}Z {self._shown(last.text, last.kind)}" if last else "")
         )
+
+    def _shown(self, text: str, kind: str) -> str:
+        """What the UI may show of a line: a security incident's only say what kind it is."""
+        return f"({kind})" if self._input.security else text
 
     def _status(self) -> BusinessStatus:
         s = self._s

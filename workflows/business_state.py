@@ -97,6 +97,9 @@ class BusinessState(BaseModel):
     page_targets: dict[str, str] = Field(default_factory=dict)
     page_sequence: int = 0
     mobilised: bool = False
+    deferred: list[str] = Field(
+        default_factory=list, description="Roles a security incident pages once Legal is in."
+    )
     briefing: dict[str, str] = Field(default_factory=dict)
     modes: dict[str, FunctionMode] = Field(default_factory=dict)
     actions: list[ActionStatus] = Field(default_factory=list)

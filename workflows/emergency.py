@@ -96,7 +96,9 @@ class EmergencyMode(BusinessCore):
     def _page_about(
         self, actions: list[ActionStatus], target: PageTarget, who: str, what: str
     ) -> None:
-        confirm = f"confirm: mayday confirm {self._input.parent_id} ACTION"
+        # A security incident's id may name what happened: it stays in the secure channel.
+        incident = "ID" if self._input.security else self._input.parent_id
+        confirm = f"confirm: mayday confirm {incident} ACTION"
         items = "; ".join(f"{a.action}: {a.title}, ETA {a.eta_at:%H:%M}Z" for a in actions)
         policy = one_level(target, TASK_ACK_TIMEOUT, f"task-{actions[0].owner_role}")
         page_id = self._start_page(

@@ -217,10 +217,12 @@ class IncidentCore(LegacyPaging):
             self._published = dict(wanted)
         decl = self._input.declaration
         last = self._s.timeline[-1]
+        # A security incident shows the UI only its codename, never what its timeline says.
+        said = f"({last.kind})" if decl.security else last.text
         workflow.set_current_details(
             f"**{self._s.severity}** · `{decl.service}` · **{self._s.phase.value}**\n\n"
             f"Commander: `{commander or 'unassigned'}`\n\n"
-            f"Last: {last.at:%H:%M:%S}Z {last.text}"
+            f"Last: {last.at:%H:%M:%S}Z {said}"
         )
 
     def _decided(self, mark: int, *, page_id: str | None = None) -> Decided:

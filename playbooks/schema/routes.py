@@ -21,7 +21,15 @@ class AlertRoute(BaseModel):
     service: Slug
     severity: str
     dedup_key: str = Field(min_length=1)
-    auto_escalate: bool = False
+    auto_escalate: bool = Field(
+        default=False,
+        description="Escalate to a business incident at the threshold without the IC's "
+        "decision (the guide says never; a route may opt in).",
+    )
+    security: bool = Field(
+        default=False,
+        description="A security incident: a codename replaces the title in every message.",
+    )
     auto_resolve: bool = Field(
         default=False, description="Resolve the incident once every alert has resolved."
     )

@@ -11,6 +11,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ from temporalio.service import RPCError
 from mayday import incidents
 from mayday.business import decide_business
 from mayday.incidents import DecisionRejected
-from mayday.pages import ack_for
+from mayday.pages import ack_for, ack_page, page_status
 from mayday.playbook_seam import snapshot
 from mayday.settings import Settings
 from playbooks import load_playbook
+from tests.e2e.test_paging import on_call
 from tests.fakes.fake_business_api import FakeBusinessApi
 from tests.helpers import REPO, assert_eventually, cleaned_up
 from worker.run import Workers
@@ -323,3 +325,110 @@ async def _confirm_all(
                 BusinessIncidentWorkflow.confirm,
                 ConfirmAction(actor=COMMANDER, action=action.action),
             )
+
+
+async def test_an_unconfirmed_halt_repages_its_owner_then_the_backup_then_the_business_lead(
+    stack: Stack,
+) -> None:
+    social, social_backup = on_call("social-officers")
+    lead, _ = on_call("business-leads")
+    _, business_id = await _escalated(stack)
+
+    async def climbed() -> BusinessStatus:
+        status = await _business(stack, business_id)
+        posts = next(a for a in status.actions if a.action == "pause-scheduled-posts")
+        assert posts.step == 3, posts
+        return status
+
+    status = await assert_eventually(climbed, timeout=40)
+    posts = next(a for a in status.actions if a.action == "pause-scheduled-posts")
+    assert posts.state == "waiting" and posts.due_at is None  # shown overdue, no more steps
+    grace = max(timedelta(minutes=2) * SCALE, timedelta(seconds=1))
+    assert posts.eta_at is not None
+    overdue = [
+        e for e in status.timeline if e.kind == "overdue" and "pause-scheduled-posts" in e.text
+    ]
+    assert len(overdue) == 3
+    # Each step at its scaled time: ETA + grace, then one grace more each (a second's slack).
+    for number, entry in enumerate(overdue, start=1):
+        due = posts.eta_at + grace * number
+        assert due - timedelta(milliseconds=50) <= entry.at <= due + timedelta(seconds=1.5), (
+            number,
+            entry.at,
+            due,
+        )
+    assert social in overdue[0].text or "Social Officer (primary)" in overdue[0].text
+    assert "backup" in overdue[1].text
+    assert "Business Lead" in overdue[2].text or lead in overdue[2].text
+
+    async def paged_in_turn() -> None:
+        lines = [
+            m
+            for m in stack.outbox()
+            if m["id"].startswith(business_id) and "OVERDUE" in (m.get("body") or "")
+        ]
+        people = [m["to"]["person"] for m in lines if "pause-scheduled-posts" in m["body"]]
+        assert social in people and social_backup in people and lead in people, people
+        first = {p: min(m["at"] for m in lines if m["to"]["person"] == p) for p in people}
+        assert first[social] < first[social_backup] < first[lead]
+
+    await assert_eventually(paged_in_turn, timeout=10)
+
+
+async def test_a_security_incident_sends_no_title_and_pages_legal_first(stack: Stack) -> None:
+    title = "Credential stuffing on accounts"
+    decl = Declaration(
+        service="accounts", severity="SEV1", title=title, actor=COMMANDER, security=True
+    )
+    incident_id = await incidents.declare(
+        stack.client, stack.settings, decl, stack.playbook, time_scale=SCALE
+    )
+    await incidents.decide(
+        stack.client,
+        incident_id,
+        lambda h: h.execute_update(IncidentWorkflow.escalate, Escalate(actor=COMMANDER)),
+    )
+    business_id = (await _incident(stack, incident_id)).business_id
+    assert business_id
+
+    async def legal_only() -> BusinessStatus:
+        status = await _business(stack, business_id)
+        targets = set(status.pages.values())
+        assert targets, status.pages
+        return status
+
+    status = await assert_eventually(legal_only, timeout=20)
+    legal, _ = on_call("legal-officers")
+    lead, _ = on_call("business-leads")
+
+    async def legal_paged_alone() -> str:
+        found = {}
+        for page_id in status.pages:
+            page = await page_status(stack.client, page_id)
+            assert page is not None
+            found[page_id] = page.paged
+        paged = {person for people in found.values() for person in people}
+        assert legal in paged and lead not in paged, found
+        return next(page_id for page_id, people in found.items() if legal in people)
+
+    legal_page = await assert_eventually(legal_paged_alone, timeout=20)
+    await ack_page(stack.client, legal_page, legal, "cli")
+
+    async def everyone_paged() -> None:
+        paged = {
+            m["to"]["person"]
+            for m in stack.outbox()
+            if m["id"].startswith(business_id) and m["purpose"] == "page"
+        }
+        assert lead in paged, paged
+
+    await assert_eventually(everyone_paged, timeout=20)
+    lines = [m for m in stack.outbox() if m["incident_id"] == incident_id]
+    assert lines
+    words = {"credential", "stuffing", "accounts", incident_id.removeprefix("incident-")}
+    for line in lines:
+        text = " ".join(str(line.get(k) or "") for k in ("subject", "body")).lower()
+        assert not [w for w in words if w in text], line
+        if line["channel"] == "sms":
+            assert "secure channel" in text
+    assert status.codename and status.codename in " ".join(str(m["body"]) for m in lines)
