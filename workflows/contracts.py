@@ -348,6 +348,9 @@ class IncidentState(BaseModel):
     )
     recommendation: Recommendation | None = None
     slt_paged: bool = Field(default=False, description="The Technical SLT was paged to advise.")
+    command_holder: str | None = Field(
+        default=None, description="Who the command timers follow (the current IC)."
+    )
     command_since: datetime | None = Field(
         default=None, description="When the current Incident Commander took command."
     )

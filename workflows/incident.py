@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.escalation_contracts import PageAcked, PageEnded
     from workflows.incident_alerts import IncidentAlerts
+    from workflows.incident_command import COMMAND_TIMERS
     from workflows.incident_core import fresh_state, rejected
     from workflows.incident_legacy import FIRST_PAGE_LOCAL, PAGE_OWNING_TEAM, LegacyPaging
     from workflows.page_records import page_timeline, woken_without_ack
@@ -109,6 +110,8 @@ class IncidentWorkflow(IncidentAlerts):
         self._cancelling: set[str] = set()
         self._mirror_last: asyncio.Task[None] | None = None
         self._told = None
+        self._command_timers = False
+        self._waiting_for: datetime | None = None
         LegacyPaging.__init__(self)
         if not self._continued:
             decl = inp.declaration
@@ -134,8 +137,11 @@ class IncidentWorkflow(IncidentAlerts):
         if not self._s.declaration_paged:
             await self._page_at_declaration()
             self._business_at_threshold("declared")
+        self._command_timers = workflow.patched(COMMAND_TIMERS)
+        self._follow_command()
         while True:
-            deadline = self._quiet_close_at()
+            deadline = self._loop_deadline() if self._command_timers else self._quiet_close_at()
+            self._waiting_for = deadline
             self._quiet_changed = False
             timeout = None if deadline is None else max(deadline - workflow.now(), MIN_WAIT)
             try:
@@ -144,10 +150,14 @@ class IncidentWorkflow(IncidentAlerts):
                         self._s.phase is Phase.CLOSED or self._quiet_changed or self._continue_due()
                     ),
                     timeout=timeout,
-                    timeout_summary="quiet close",
+                    timeout_summary="quiet close"
+                    if self._waiting_for == self._quiet_close_at()
+                    else "command timer",
                 )
             except TimeoutError:
                 self._quiet_close()
+                if self._command_timers:
+                    self._command_due()
                 continue
             if self._s.phase is Phase.CLOSED:
                 break

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.alerts import Alert, AlertDelivery, AlertStatus
     from workflows.bounds import clean_title
     from workflows.contracts import SYSTEM_ACTOR
-    from workflows.incident_business import IncidentBusiness
+    from workflows.incident_command import IncidentCommand
     from workflows.phases import Phase
 
 SEEN_DELIVERIES = 200
@@ -23,7 +23,7 @@ ALERT_LINES_MAX = 500
 FOLDED = "alerts-folded"
 
 
-class IncidentAlerts(IncidentBusiness):
+class IncidentAlerts(IncidentCommand):
     """Alerts joining an incident, and what they change about it."""
 
     def _take_delivery(self, delivery: AlertDelivery) -> None:
