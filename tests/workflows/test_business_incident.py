@@ -6,6 +6,7 @@ endpoints point at a fake business API, and reads what was sent from its own out
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import uuid
@@ -36,6 +37,7 @@ from workflows.business_contracts import (
     Brief,
     BusinessDecided,
     ConfirmAction,
+    ParentReport,
     PostmortemUpdate,
     ResolutionSent,
 )
@@ -432,3 +434,68 @@ async def test_a_security_incident_sends_no_title_and_pages_legal_first(stack: S
         if line["channel"] == "sms":
             assert "secure channel" in text
     assert status.codename and status.codename in " ".join(str(m["body"]) for m in lines)
+
+
+async def test_a_business_incident_continues_as_new_past_its_signal_budget_and_keeps_it_all(
+    stack: Stack,
+) -> None:
+    incident_id, business_id = await _escalated(stack)
+    await assert_eventually(
+        lambda: _modes_are(stack, business_id, {"halting", "halted"}), timeout=30
+    )
+    handle = stack.client.get_workflow_handle(business_id)
+    first_run = (await handle.describe()).run_id
+    before = await _business(stack, business_id)
+    roles = (await _incident(stack, incident_id)).roles
+    same = ParentReport(phase="investigating", severity="SEV1", roles=roles)
+    for start in range(0, 1_010, 101):
+        await asyncio.gather(
+            *(handle.signal(BusinessIncidentWorkflow.parent_changed, same) for _ in range(101))
+        )
+        del start
+
+    async def continued() -> None:
+        assert (await handle.describe()).run_id != first_run
+
+    await assert_eventually(continued, timeout=20)
+    after = await _business(stack, business_id)
+    assert after.stage == before.stage
+    assert [a.key for a in after.actions] == [a.key for a in before.actions]
+    assert set(after.pages) == set(before.pages)
+    assert after.timeline_total >= before.timeline_total
+    waiting = next(a for a in after.actions if a.state == "waiting")
+    decided = await _decide(
+        stack,
+        incident_id,
+        BusinessIncidentWorkflow.confirm,
+        ConfirmAction(actor=COMMANDER, action=waiting.action),
+    )
+    assert waiting.action in decided.text
+
+
+async def test_a_business_role_nobody_takes_is_escalated_then_shown_missing(stack: Stack) -> None:
+    decl = Declaration(service="checkout", severity="SEV1", title="Checkout down", actor=COMMANDER)
+    # Role pages: primary then backup, 5 min each, three rounds: 30 min become 3.6 s.
+    incident_id = await incidents.declare(
+        stack.client, stack.settings, decl, stack.playbook, time_scale=0.002
+    )
+    await incidents.decide(
+        stack.client,
+        incident_id,
+        lambda h: h.execute_update(IncidentWorkflow.escalate, Escalate(actor=COMMANDER)),
+    )
+    business_id = (await _incident(stack, incident_id)).business_id
+    assert business_id
+
+    async def missing() -> BusinessStatus:
+        status = await _business(stack, business_id)
+        assert "media_officer" in status.missing, status.missing
+        return status
+
+    status = await assert_eventually(missing, timeout=40)
+    assert any(e.kind == "missing" and "Media Officer" in e.text for e in status.timeline)
+    media, backup = on_call("media-officers")
+    paged = {m["to"]["person"] for m in stack.outbox() if m["id"].startswith(business_id)}
+    assert media in paged and (backup is None or backup in paged)
+    incident = await _incident(stack, incident_id)
+    assert any("Media Officer role" in e.text for e in incident.timeline if e.kind == "business")
