@@ -74,14 +74,27 @@ class Stack:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+@pytest.fixture
+def playbook_edits() -> dict[str, str]:
+    """Text replacements in the test's copy of playbook.yaml (a test may override it)."""
+    return {}
+
+
 @pytest_asyncio.fixture
 async def stack(
-    client: Client, settings: Settings, tmp_path: Path, business_api: FakeBusinessApi
+    client: Client,
+    settings: Settings,
+    tmp_path: Path,
+    business_api: FakeBusinessApi,
+    playbook_edits: dict[str, str],
 ) -> AsyncIterator[Stack]:
     folder = tmp_path / "acme"
     shutil.copytree(ACME, folder)
     playbook_file = folder / "playbook.yaml"
     text = playbook_file.read_text().replace("https://marketing.acme.example", business_api.url)
+    for old, new in playbook_edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
     playbook_file.write_text(text)
     run = uuid.uuid4().hex[:8]
     own = settings.model_copy(
@@ -499,3 +512,74 @@ async def test_a_business_role_nobody_takes_is_escalated_then_shown_missing(stac
     assert media in paged and (backup is None or backup in paged)
     incident = await _incident(stack, incident_id)
     assert any("Media Officer role" in e.text for e in incident.timeline if e.kind == "business")
+
+
+@pytest.mark.parametrize(
+    "playbook_edits", [{"preliminary_analysis_due: 24h": "preliminary_analysis_due: 10m"}]
+)
+async def test_the_preliminary_analysis_owner_is_reminded_until_it_is_delivered(
+    stack: Stack,
+) -> None:
+    incident_id, business_id = await _escalated(stack)
+    slt = (await _incident(stack, incident_id)).roles["technical_slt"]
+    await assert_eventually(
+        lambda: _modes_are(stack, business_id, {"halting", "halted"}), timeout=30
+    )
+    await _confirm_all(stack, incident_id, business_id, None)
+    await incidents.decide(
+        stack.client,
+        incident_id,
+        lambda h: h.execute_update(IncidentWorkflow.resolve, Resolve(actor=COMMANDER)),
+    )
+    await assert_eventually(lambda: _stage_is(stack, business_id, "resolving"), timeout=10)
+    await _decide(
+        stack,
+        incident_id,
+        BusinessIncidentWorkflow.resolution_sent,
+        ResolutionSent(actor=COMMANDER),
+    )
+
+    async def post_incident() -> BusinessStatus:
+        await _confirm_all(stack, incident_id, business_id, None)
+        status = await _business(stack, business_id)
+        assert status.stage.value == "post_incident", status.stage
+        return status
+
+    status = await assert_eventually(post_incident, timeout=30)
+    assert status.preliminary is not None and status.preliminary.owner == slt
+
+    # 10 min scaled is 6 s: reminded at 3 s (halfway), then at the due time.
+    async def reminded_twice() -> None:
+        notices = [
+            m
+            for m in stack.outbox()
+            if m["id"].startswith(business_id) and m["purpose"] == "notice"
+        ]
+        to_slt = [m for m in notices if m["to"]["person"] == slt]
+        assert len(to_slt) >= 2, notices
+        assert "Preliminary analysis" in to_slt[0]["body"] and to_slt[0]["channel"] == "email"
+
+    await assert_eventually(reminded_twice, timeout=15)
+    await _decide(
+        stack,
+        incident_id,
+        BusinessIncidentWorkflow.postmortem,
+        PostmortemUpdate(
+            actor=slt, preliminary=True, status="closed", link="https://docs.acme.example/pa"
+        ),
+    )
+    count = len(
+        [m for m in stack.outbox() if m["purpose"] == "notice" and m["to"]["person"] == slt]
+    )
+    await asyncio.sleep(4)
+    after = len(
+        [m for m in stack.outbox() if m["purpose"] == "notice" and m["to"]["person"] == slt]
+    )
+    assert after == count  # delivered: no more reminders
+    with pytest.raises(DecisionRejected, match="only moves forward"):
+        await _decide(
+            stack,
+            incident_id,
+            BusinessIncidentWorkflow.postmortem,
+            PostmortemUpdate(actor=COMMANDER, preliminary=True, status="draft"),
+        )
