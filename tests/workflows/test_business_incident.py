@@ -583,3 +583,28 @@ async def test_the_preliminary_analysis_owner_is_reminded_until_it_is_delivered(
             BusinessIncidentWorkflow.postmortem,
             PostmortemUpdate(actor=COMMANDER, preliminary=True, status="draft"),
         )
+
+
+async def test_the_customer_liaison_hands_its_technical_seat_to_its_backup(stack: Stack) -> None:
+    incident_id, business_id = await _escalated(stack)
+    _, backup = on_call("customer-liaisons")
+    assert backup is not None
+
+    async def seat_page() -> str:
+        status = await _business(stack, business_id)
+        for page_id in status.pages:
+            page = await page_status(stack.client, page_id)
+            if page is not None and page.target == "seat:customer_liaison" and page.paged:
+                assert page.paged == [backup], page.paged
+                return page_id
+        raise AssertionError("no page for the technical Customer Liaison seat")
+
+    page_id = await assert_eventually(seat_page, timeout=20)
+    await ack_page(stack.client, page_id, backup, "cli")
+
+    async def handed() -> None:
+        incident = await _incident(stack, incident_id)
+        assert incident.roles.get("customer_liaison") == backup, incident.roles
+        assert any("Customer Liaison handed to" in e.text for e in incident.timeline)
+
+    await assert_eventually(handed, timeout=10)
