@@ -25,7 +25,9 @@ from mayday.incidents import (
     DecisionRejected,
     answer_timeout,
     incident_memo,
+    incident_summary,
     is_incident_id,
+    listed_title,
 )
 from mayday.intake_batching import GroupCommit, Submission, split
 from mayday.settings import Settings
@@ -261,11 +263,13 @@ async def _signal_with_start(
         actor=first.source,
         source=first.source,
         route=route.id,
+        security=route.security,
     )
     inp = IncidentInput(
         declaration=declaration,
         playbook=snapshot,
         auto_resolve=route.auto_resolve,
+        auto_escalate=route.auto_escalate,
         page_task_queue=settings.page_task_queue,
         pagerduty_events=settings.pagerduty_provider == "pagerduty",
         on_refire=route.on_refire,
@@ -279,8 +283,10 @@ async def _signal_with_start(
         start_signal="alert_batch",
         start_signal_args=[batch],
         search_attributes=initial_search_attributes(inp),
-        static_summary=f"{route.severity} · {route.service} · {first.title}",
-        memo=incident_memo(first.title, snapshot, mirrored=inp.pagerduty_events),
+        static_summary=incident_summary(declaration, incident_id),
+        memo=incident_memo(
+            listed_title(declaration, incident_id), snapshot, mirrored=inp.pagerduty_events
+        ),
         task_timeout=INCIDENT_TASK_TIMEOUT,
         rpc_timeout=SIGNAL_RPC_TIMEOUT,
     )

@@ -24,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from mayday.settings import Settings
 from workflows import search_attributes as sa
+from workflows.codename import codename
 from workflows.contracts import (
     Decided,
     Declaration,
@@ -158,8 +159,10 @@ async def declare(
             id=incident_id,
             task_queue=settings.task_queue,
             search_attributes=initial_search_attributes(inp),
-            static_summary=f"{decl.severity} · {decl.service} · {decl.title}",
-            memo=incident_memo(decl.title, playbook, mirrored=inp.pagerduty_events),
+            static_summary=incident_summary(decl, incident_id),
+            memo=incident_memo(
+                listed_title(decl, incident_id), playbook, mirrored=inp.pagerduty_events
+            ),
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             task_timeout=INCIDENT_TASK_TIMEOUT,
             rpc_timeout=timeout,
@@ -183,6 +186,22 @@ async def declare(
     except WorkflowQueryFailedError:
         pass  # a worker ran the task and answered: the incident stands
     return incident_id
+
+
+def listed_title(decl: Declaration, incident_id: str) -> str:
+    """The title Temporal shows and `mayday list` lists: a security incident's is its codename.
+
+    The memo and the static summary are readable by anyone with access to the namespace (the
+    Web UI, `temporal workflow describe`), so a security incident's title never goes there.
+    """
+    if decl.security:
+        return f"security incident {codename(incident_id)}"
+    return decl.title
+
+
+def incident_summary(decl: Declaration, incident_id: str) -> str:
+    """The static summary an incident starts with: "SEV1 · accounts · <title or codename>"."""
+    return f"{decl.severity} · {decl.service} · {listed_title(decl, incident_id)}"
 
 
 def incident_memo(title: str, playbook: PlaybookSnapshot, *, mirrored: bool) -> dict[str, Any]:

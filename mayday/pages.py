@@ -4,6 +4,10 @@ A page is found from its incident by id (Rules learned: address by id): the inci
 names its pages, and each page answers its own query. Only the search across incidents (an SMS
 reply "1" names none) lists workflows, with a fixed query that carries no text from outside.
 
+An ack naming an incident also finds the pages of the business incident it escalated to (the
+Business Lead acks with `mayday ack <incident id>`); acks from PagerDuty, which mirrors only the
+technical page, never reach them.
+
 Every query and ack waits at most the decision timeout for a worker (NoWorker after it); an ack
 is sent only after its page answered a query, so an unanswered ack records nothing.
 """
@@ -22,6 +26,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from mayday.business import BusinessStarting, is_business_id, query_business
 from mayday.incidents import (
     DecisionRejected,
     UnknownIncident,
@@ -96,11 +101,17 @@ def page_sequence(page_id: str) -> int:
 
 
 async def incident_pages(
-    client: Client, incident_id: str, *, timeout: timedelta | None = None
+    client: Client,
+    incident_id: str,
+    *,
+    timeout: timedelta | None = None,
+    with_business: bool = False,
 ) -> dict[str, str] | None:
     """The incident's pages (page id → state), newest first; None when there is no such incident.
 
-    `incident_id` must have the incident id grammar: it addresses a workflow directly.
+    `with_business` puts the pages of its business incident first (newest first): they started
+    after the escalation, so after most of the incident's own. `incident_id` must have the
+    incident id grammar: it addresses a workflow directly.
     """
     check_incident_id(incident_id)
     wait = timeout or answer_timeout()
@@ -116,8 +127,21 @@ async def incident_pages(
         raise
     except WorkflowQueryFailedError:
         return None
-    ordered = sorted(status.pages.items(), key=lambda item: page_sequence(item[0]), reverse=True)
-    return dict(ordered)
+    pages = dict(newest_first(status.pages))
+    if with_business and status.business_id is not None and is_business_id(status.business_id):
+        try:
+            business = await query_business(
+                client, status.business_id, timeout=wait, starting_wait=0
+            )
+        except (BusinessStarting, UnknownIncident):
+            return pages  # not created yet, or gone: it has no page to ack
+        pages = {**dict(newest_first(business.pages)), **pages}
+    return pages
+
+
+def newest_first(pages: dict[str, str]) -> list[tuple[str, str]]:
+    """Pages of one incident (or one business incident), the newest first."""
+    return sorted(pages.items(), key=lambda item: page_sequence(item[0]), reverse=True)
 
 
 async def page_status(
@@ -143,16 +167,21 @@ async def open_pages(
     incident_id: str | None = None,
     person: str | None = None,
     timeout: timedelta | None = None,
+    with_business: bool = False,
 ) -> list[OpenPage]:
     """Running pages, newest first, of one incident and/or that paged one person.
 
-    A string that is not an incident id names no incident, so it has no pages.
+    `with_business` adds the pages of the incident's business incident. A string that is not an
+    incident id names no incident, so it has no pages.
     """
     wait = timeout or answer_timeout()
     if incident_id is not None:
         if not is_incident_id(incident_id):
             return []
-        pages = await incident_pages(client, incident_id, timeout=wait) or {}
+        pages = (
+            await incident_pages(client, incident_id, timeout=wait, with_business=with_business)
+            or {}
+        )
         candidates = [page for page, state in pages.items() if state == "notifying"]
     else:
         candidates = await _running_pages(client)
@@ -217,7 +246,7 @@ async def ack_for(
         check_incident_id(incident_id)
         if await incident_pages(client, incident_id, timeout=wait) is None:
             raise UnknownIncident(f"No open incident with id {incident_id!r}.")
-    pages = await open_pages(client, incident_id=incident_id, timeout=wait)
+    pages = await open_pages(client, incident_id=incident_id, timeout=wait, with_business=True)
     mine = [
         page
         for page in pages
@@ -247,7 +276,12 @@ async def _why_none(
     else:
         incidents = await _running_incidents(client, contains)
     for incident in incidents:
-        pages = await incident_pages(client, incident, timeout=timeout) or {}
+        pages = (
+            await incident_pages(
+                client, incident, timeout=timeout, with_business=incident_id is not None
+            )
+            or {}
+        )
         found = [await page_status(client, page, timeout=timeout) for page in pages]
         statuses = [status for status in found if status is not None]
         if incident_id is None and not any(actor in s.paged for s in statuses):

@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from mayday.cli import decisions, incidents, outbox, playbook, runtime
+from mayday.cli import business, decisions, incidents, outbox, playbook, runtime
 from workflows.bounds import visible
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.registered_commands += runtime.app.registered_commands
 app.registered_commands += incidents.app.registered_commands
 app.registered_commands += decisions.app.registered_commands
+app.registered_commands += business.app.registered_commands
 app.registered_commands += outbox.app.registered_commands
 app.add_typer(playbook.app, name="playbook")
 

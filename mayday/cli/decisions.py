@@ -133,8 +133,14 @@ def resolve(
 @app.command()
 def handover(
     incident_id: str = ID_ARGUMENT,
-    person: str = typer.Argument(
-        ..., metavar="PERSON", help="Directory id of who takes the role.", callback=text_value
+    person: str | None = typer.Argument(
+        None, metavar="[PERSON]", help="Directory id of who takes the role.", callback=text_value
+    ),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        help="Directory id of who takes the role (instead of PERSON).",
+        callback=text_value,
     ),
     role: str = typer.Option(
         "incident_commander", "--role", help="The role handed over.", callback=text_value
@@ -143,9 +149,13 @@ def handover(
     who: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Hand a role of the incident (default: Incident Commander) to a person."""
+    """Hand a role of the incident (default: Incident Commander) to a person (PERSON or --to)."""
+    named = [name for name in (person, to) if name is not None]
+    if len(named) != 1:
+        fail("Name who takes the role once: PERSON or --to PERSON.", code=EXIT_USAGE)
+    [taker] = named
     current = settings()
-    decision = AssignRole(role=role, person=person, actor=actor(who, current), note=note)
+    decision = AssignRole(role=role, person=taker, actor=actor(who, current), note=note)
     result = _decide(
         incident_id,
         current,

@@ -11,11 +11,15 @@ import sys
 from typing import Any
 
 import typer
+from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
+from temporalio.client import Client
 
 from mayday import incidents
+from mayday.business import BusinessStarting, query_business
+from mayday.cli.business_view import BusinessView, actions_table, business_rows
 from mayday.cli.common import (
     AS_OPTION,
     ID_ARGUMENT,
@@ -68,6 +72,11 @@ def declare(
         help="Short description of what is wrong (cut to 300 characters).",
         callback=title_value,
     ),
+    security: bool = typer.Option(
+        False,
+        "--security",
+        help="A security incident: messages, Temporal and listings show a codename, not the title.",
+    ),
     who: str | None = AS_OPTION,
     time_scale: float = typer.Option(
         1.0,
@@ -80,7 +89,11 @@ def declare(
     """Declare an incident by hand; prints its id as the last line."""
     current = settings()
     decl = Declaration(
-        service=service, severity=severity.upper(), title=title, actor=actor(who, current)
+        service=service,
+        severity=severity.upper(),
+        title=title,
+        actor=actor(who, current),
+        security=security,
     )
     playbook = _playbook_snapshot(current)
 
@@ -130,8 +143,13 @@ def list_(
         console.print(fitted_table(columns, cells, width=console.width, free=free))
 
 
-def _status_view(status: IncidentStatus, *, wide: bool, width: int) -> Table:
-    """Label and value per line; narrow, each value is one line cut with … (the id never)."""
+def _status_view(
+    status: IncidentStatus, business: BusinessView | None, *, wide: bool, width: int
+) -> RenderableType:
+    """Label and value per line; narrow, each value is one line cut with … (the id never).
+
+    An incident that escalated gets a Business section: the same rows, then its open actions.
+    """
     table = Table.grid(padding=(0, 2))
     label_width = 16
 
@@ -178,7 +196,29 @@ def _status_view(status: IncidentStatus, *, wide: bool, width: int) -> Table:
     last = status.timeline[-1] if status.timeline else None
     if last:
         row("last", f"{last.at:%H:%M:%S}Z {last.actor}: {last.text}")
-    return table
+    if business is None:
+        return table
+    table.add_row("", "")
+    table.add_row(Text("business", style="bold"), Text(business.id, no_wrap=True, overflow="fold"))
+    for label, value in business_rows(business, status.id):
+        row(label, value)
+    actions = actions_table(business, width=width, wide=wide)
+    return table if actions is None else Group(table, actions)
+
+
+async def _status_and_business(
+    client: Client, incident_id: str
+) -> tuple[IncidentStatus, BusinessView | None]:
+    """The incident's status and, once it escalated, what its business incident reports."""
+    found = await incidents.status(client, incident_id)
+    if found.business_id is None:
+        return found, None
+    try:
+        return found, BusinessView(
+            found.business_id, await query_business(client, found.business_id)
+        )
+    except BusinessStarting:
+        return found, BusinessView(found.business_id, note="starting (created in a moment)")
 
 
 def _alert_summary(status: IncidentStatus) -> str:
@@ -205,16 +245,15 @@ def status(
     """Show an incident's severity, phase, roles and latest event."""
     current = settings()
 
-    async def once() -> IncidentStatus:
-        return await incidents.status(await client_for(current), incident_id)
+    async def once() -> tuple[IncidentStatus, BusinessView | None]:
+        return await _status_and_business(await client_for(current), incident_id)
 
     async def follow() -> None:
         client = await client_for(current)
         with Live(console=console, auto_refresh=False) as live:
             while True:
-                view = _status_view(
-                    await incidents.status(client, incident_id), wide=wide, width=console.width
-                )
+                found, business = await _status_and_business(client, incident_id)
+                view = _status_view(found, business, wide=wide, width=console.width)
                 live.update(view, refresh=True)
                 await asyncio.sleep(WATCH_INTERVAL_SECONDS)
 
@@ -224,11 +263,17 @@ def status(
         except KeyboardInterrupt:
             return
         return
-    result = run(once())
+    result, business = run(once())
     if as_json:
-        print_json(result)
+        shown = business.status if business is not None else None
+        print_json(
+            {
+                **result.model_dump(mode="json"),
+                "business": shown.model_dump(mode="json") if shown is not None else None,
+            }
+        )
     else:
-        console.print(_status_view(result, wide=wide, width=console.width))
+        console.print(_status_view(result, business, wide=wide, width=console.width))
 
 
 @app.command()

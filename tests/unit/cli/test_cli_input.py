@@ -60,6 +60,12 @@ COMMANDS = [
     ["phase", "identified"],
     ["reopen", "--reason", "back"],
     ["page", "--role", "incident_commander"],
+    ["recommend", "--reason", "customers cannot pay"],
+    ["escalate"],
+    ["brief", "--started", "09:12Z"],
+    ["confirm", "pause-paid-ads"],
+    ["resolution-sent"],
+    ["postmortem", "--status", "draft"],
 ]
 
 
@@ -97,3 +103,41 @@ def test_an_actor_that_is_no_directory_id_is_refused(who: str) -> None:
 def test_declare_refuses_a_service_no_playbook_could_name(service: str) -> None:
     code, stderr = invoke("declare", "--service", service, "--severity", "SEV2", "--title", "t")
     assert code == 2 and "--service" in stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["handover", "incident-checkout-1"],
+        ["handover", "incident-checkout-1", "dana-reyes", "--to", "dana-reyes"],
+    ],
+    ids=["nobody", "both"],
+)
+def test_handover_names_who_takes_the_role_exactly_once(args: list[str]) -> None:
+    code, stderr = invoke(*args)
+    assert code == 2 and "PERSON or --to PERSON" in stderr
+
+
+def test_brief_needs_an_answer_and_names_the_questions() -> None:
+    code, stderr = invoke("brief", "incident-checkout-1")
+    assert code == 2 and "--affected-now" in stderr and "--next-update" in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "--status, --link or --owner"),
+        (["--status", "done"], "draft, in-review, reviewed, closed"),
+        (["--status", "none"], "--status"),
+    ],
+)
+def test_postmortem_refuses_a_change_that_says_nothing_or_no_status(
+    args: list[str], says: str
+) -> None:
+    code, stderr = invoke("postmortem", "incident-checkout-1", *args)
+    assert code == 2 and says in stderr, stderr
+
+
+def test_recommend_needs_a_reason() -> None:
+    code, stderr = invoke("recommend", "incident-checkout-1", "--reason", " \x1b[0m ")
+    assert code == 2 and "--reason" in stderr
