@@ -188,7 +188,11 @@ async def test_a_sev1_declaration_pages_the_commander_rotation_primary_and_backu
 
     await assert_eventually(both_paged, timeout=15)
     pages = await open_pages(client, incident_id=incident_id)
-    assert len(pages) == 2
+    # The team, the commander, and (at the business threshold) the Technical SLT to advise.
+    assert sorted(p.status.target for p in pages)[1:] == [
+        "role:incident_commander",
+        "role:technical_slt",
+    ]
     commander_page = next(p for p in pages if p.status.target == "role:incident_commander")
     assert {commander, deputy} <= set(commander_page.status.paged)
 
