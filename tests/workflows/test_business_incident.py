@@ -243,15 +243,8 @@ async def test_back_to_normal_in_order_after_resolution_then_postmortem_closes_b
     await assert_eventually(
         lambda: _modes_are(stack, business_id, {"halting", "halted"}), timeout=30
     )
-    status = await _business(stack, business_id)
-    for action in status.actions:
-        if action.state != "done":
-            await _decide(
-                stack,
-                incident_id,
-                BusinessIncidentWorkflow.confirm,
-                ConfirmAction(actor=COMMANDER, action=action.action),
-            )
+    await assert_eventually(lambda: _no_call_out(stack, business_id), timeout=20)
+    await _confirm_all(stack, incident_id, business_id, None)
     await assert_eventually(lambda: _modes_are(stack, business_id, {"halted"}), timeout=10)
     with pytest.raises(DecisionRejected, match="only after it is resolved"):
         await _decide(
@@ -316,6 +309,11 @@ async def test_back_to_normal_in_order_after_resolution_then_postmortem_closes_b
 async def _modes_are(stack: Stack, business_id: str, allowed: set[str]) -> None:
     status = await _business(stack, business_id)
     assert status.modes and set(status.modes.values()) <= allowed, status.modes
+
+
+async def _no_call_out(stack: Stack, business_id: str) -> None:
+    status = await _business(stack, business_id)
+    assert not [a.action for a in status.actions if a.state == "calling"]
 
 
 async def _mode_of(stack: Stack, business_id: str, function: str, mode: str) -> None:
@@ -510,8 +508,13 @@ async def test_a_business_role_nobody_takes_is_escalated_then_shown_missing(stac
     media, backup = on_call("media-officers")
     paged = {m["to"]["person"] for m in stack.outbox() if m["id"].startswith(business_id)}
     assert media in paged and (backup is None or backup in paged)
-    incident = await _incident(stack, incident_id)
-    assert any("Media Officer role" in e.text for e in incident.timeline if e.kind == "business")
+
+    async def on_the_parent() -> None:
+        incident = await _incident(stack, incident_id)
+        lines = [e.text for e in incident.timeline if e.kind == "business"]
+        assert any("Media Officer role" in text for text in lines), lines
+
+    await assert_eventually(on_the_parent, timeout=10)
 
 
 @pytest.mark.parametrize(

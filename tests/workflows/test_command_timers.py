@@ -60,12 +60,17 @@ async def test_the_deputy_hears_the_elapsed_time_and_the_commander_is_told_to_ha
         assert lines and COMMANDER in lines[0].text
 
     await assert_eventually(reminded, timeout=15)
-    notices = [
-        m
-        for m in read_outbox(settings.outbox_path)
-        if m["incident_id"] == incident_id and m["to"]["person"] == COMMANDER
-    ]
-    assert any("hand over" in m["body"] for m in notices)
+
+    async def commander_told() -> None:
+        notices = [
+            m
+            for m in read_outbox(settings.outbox_path)
+            if m["incident_id"] == incident_id and m["to"]["person"] == COMMANDER
+        ]
+        assert any("hand over" in m["body"] for m in notices), notices
+
+    # The timeline line is written before the notice activity completes.
+    await assert_eventually(commander_told, timeout=15)
 
     # A handover restarts the clock: the new commander is reminded 1 h (3.6 s) after taking over.
     await _hand(client, incident_id, "incident_commander", NEXT_COMMANDER)
